@@ -1,0 +1,286 @@
+/* IKEv2 protocol numbers (IANA "Internet Key Exchange Version 2 (IKEv2)
+ * Parameters", RFC 7296 and the RFCs it names) and the plain data types that
+ * the codec, the crypto suite and proposal negotiation share.  No code here:
+ * every layer of service/ike/ agrees on these and on nothing else. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* RFC 7296 §3.1 */
+#define IKE_HEADER_LEN 28
+#define IKE_VERSION 0x20
+#define IKE_FLAG_INITIATOR 0x08
+#define IKE_FLAG_VERSION 0x10
+#define IKE_FLAG_RESPONSE 0x20
+#define IKE_PAYLOAD_HEADER_LEN 4
+#define IKE_PAYLOAD_CRITICAL 0x80
+/* RFC 3948 §2.2: the 4-byte zero marker in front of IKE on UDP 4500. */
+#define IKE_NON_ESP_MARKER_LEN 4
+
+typedef enum {
+  IKE_EXCHANGE_SA_INIT = 34,
+  IKE_EXCHANGE_AUTH = 35,
+  IKE_EXCHANGE_CREATE_CHILD_SA = 36,
+  IKE_EXCHANGE_INFORMATIONAL = 37,
+  IKE_EXCHANGE_INTERMEDIATE = 43,
+} IkeExchangeType;
+
+typedef enum {
+  IKE_PAYLOAD_NONE = 0,
+  IKE_PAYLOAD_SA = 33,
+  IKE_PAYLOAD_KE = 34,
+  IKE_PAYLOAD_IDI = 35,
+  IKE_PAYLOAD_IDR = 36,
+  IKE_PAYLOAD_CERT = 37,
+  IKE_PAYLOAD_CERTREQ = 38,
+  IKE_PAYLOAD_AUTH = 39,
+  IKE_PAYLOAD_NONCE = 40,
+  IKE_PAYLOAD_NOTIFY = 41,
+  IKE_PAYLOAD_DELETE = 42,
+  IKE_PAYLOAD_VENDOR = 43,
+  IKE_PAYLOAD_TSI = 44,
+  IKE_PAYLOAD_TSR = 45,
+  IKE_PAYLOAD_SK = 46,
+  IKE_PAYLOAD_CP = 47,
+  IKE_PAYLOAD_EAP = 48,
+  IKE_PAYLOAD_SKF = 53, /* RFC 7383 */
+} IkePayloadType;
+
+typedef enum {
+  IKE_PROTO_IKE = 1,
+  IKE_PROTO_AH = 2,
+  IKE_PROTO_ESP = 3,
+} IkeProtocolId;
+
+typedef enum {
+  IKE_TRANSFORM_ENCR = 1,
+  IKE_TRANSFORM_PRF = 2,
+  IKE_TRANSFORM_INTEG = 3,
+  IKE_TRANSFORM_KE = 4, /* "Diffie-Hellman group" in RFC 7296 */
+  IKE_TRANSFORM_ESN = 5,
+} IkeTransformType;
+
+/* Transform attribute (RFC 7296 §3.3.5): the only one defined, TV format. */
+#define IKE_ATTR_KEY_LENGTH 14
+#define IKE_ATTR_FORMAT_TV 0x8000
+
+typedef enum {
+  IKE_ENCR_3DES = 3,
+  IKE_ENCR_NULL = 11,
+  IKE_ENCR_AES_CBC = 12,
+  IKE_ENCR_AES_CTR = 13,
+  IKE_ENCR_AES_CCM_8 = 14,
+  IKE_ENCR_AES_CCM_12 = 15,
+  IKE_ENCR_AES_CCM_16 = 16,
+  IKE_ENCR_AES_GCM_8 = 18,
+  IKE_ENCR_AES_GCM_12 = 19,
+  IKE_ENCR_AES_GCM_16 = 20,
+  IKE_ENCR_NULL_AUTH_AES_GMAC = 21,
+  IKE_ENCR_CAMELLIA_CBC = 23,
+  IKE_ENCR_CHACHA20_POLY1305 = 28, /* RFC 7634 */
+} IkeEncrId;
+
+typedef enum {
+  IKE_PRF_HMAC_MD5 = 1,
+  IKE_PRF_HMAC_SHA1 = 2,
+  IKE_PRF_AES128_XCBC = 4,
+  IKE_PRF_HMAC_SHA2_256 = 5,
+  IKE_PRF_HMAC_SHA2_384 = 6,
+  IKE_PRF_HMAC_SHA2_512 = 7,
+  IKE_PRF_AES128_CMAC = 8,
+} IkePrfId;
+
+typedef enum {
+  IKE_INTEG_NONE = 0,
+  IKE_INTEG_HMAC_MD5_96 = 1,
+  IKE_INTEG_HMAC_SHA1_96 = 2,
+  IKE_INTEG_AES_XCBC_96 = 5,
+  IKE_INTEG_AES_CMAC_96 = 8,
+  IKE_INTEG_HMAC_SHA2_256_128 = 12,
+  IKE_INTEG_HMAC_SHA2_384_192 = 13,
+  IKE_INTEG_HMAC_SHA2_512_256 = 14,
+} IkeIntegId;
+
+typedef enum {
+  IKE_KE_NONE = 0,
+  IKE_KE_MODP1024 = 2,
+  IKE_KE_MODP1536 = 5,
+  IKE_KE_MODP2048 = 14,
+  IKE_KE_MODP3072 = 15,
+  IKE_KE_MODP4096 = 16,
+  IKE_KE_MODP6144 = 17,
+  IKE_KE_MODP8192 = 18,
+  IKE_KE_ECP256 = 19,
+  IKE_KE_ECP384 = 20,
+  IKE_KE_ECP521 = 21,
+  IKE_KE_CURVE25519 = 31,
+  IKE_KE_CURVE448 = 32,
+} IkeKeId;
+
+typedef enum {
+  IKE_ESN_NO = 0,
+  IKE_ESN_YES = 1,
+} IkeEsnId;
+
+/* RFC 7296 §3.5, RFC 7619 */
+typedef enum {
+  IKE_ID_IPV4_ADDR = 1,
+  IKE_ID_FQDN = 2,
+  IKE_ID_RFC822_ADDR = 3,
+  IKE_ID_IPV6_ADDR = 5,
+  IKE_ID_DER_ASN1_DN = 9,
+  IKE_ID_DER_ASN1_GN = 10,
+  IKE_ID_KEY_ID = 11,
+  IKE_ID_NULL = 13,
+} IkeIdType;
+
+/* RFC 7296 §3.6, RFC 7670 */
+typedef enum {
+  IKE_CERT_PKCS7_X509 = 1,
+  IKE_CERT_X509_SIG = 4,
+  IKE_CERT_CRL = 7,
+  IKE_CERT_HASH_URL_X509 = 12,
+  IKE_CERT_HASH_URL_BUNDLE = 13,
+  IKE_CERT_RAW_PUBLIC_KEY = 15,
+} IkeCertEncoding;
+
+/* RFC 7296 §3.8, RFC 4754, RFC 7619, RFC 7427 */
+typedef enum {
+  IKE_AUTH_RSA_SIG = 1,
+  IKE_AUTH_SHARED_KEY = 2,
+  IKE_AUTH_DSS = 3,
+  IKE_AUTH_ECDSA_256 = 9,
+  IKE_AUTH_ECDSA_384 = 10,
+  IKE_AUTH_ECDSA_521 = 11,
+  IKE_AUTH_NULL = 13,
+  IKE_AUTH_DIGITAL_SIGNATURE = 14,
+} IkeAuthMethod;
+
+/* RFC 7427 §4 (SIGNATURE_HASH_ALGORITHMS) */
+typedef enum {
+  IKE_HASH_SHA1 = 1,
+  IKE_HASH_SHA2_256 = 2,
+  IKE_HASH_SHA2_384 = 3,
+  IKE_HASH_SHA2_512 = 4,
+  IKE_HASH_IDENTITY = 5,
+} IkeHashAlgorithm;
+
+/* RFC 7296 §3.10.1 and later RFCs.  Below 16384: errors; above: status. */
+typedef enum {
+  IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD = 1,
+  IKE_N_INVALID_IKE_SPI = 4,
+  IKE_N_INVALID_MAJOR_VERSION = 5,
+  IKE_N_INVALID_SYNTAX = 7,
+  IKE_N_INVALID_MESSAGE_ID = 9,
+  IKE_N_INVALID_SPI = 11,
+  IKE_N_NO_PROPOSAL_CHOSEN = 14,
+  IKE_N_INVALID_KE_PAYLOAD = 17,
+  IKE_N_AUTHENTICATION_FAILED = 24,
+  IKE_N_SINGLE_PAIR_REQUIRED = 34,
+  IKE_N_NO_ADDITIONAL_SAS = 35,
+  IKE_N_INTERNAL_ADDRESS_FAILURE = 36,
+  IKE_N_FAILED_CP_REQUIRED = 37,
+  IKE_N_TS_UNACCEPTABLE = 38,
+  IKE_N_INVALID_SELECTORS = 39,
+  IKE_N_UNACCEPTABLE_ADDRESSES = 40,
+  IKE_N_UNEXPECTED_NAT_DETECTED = 41,
+  IKE_N_TEMPORARY_FAILURE = 43,
+  IKE_N_CHILD_SA_NOT_FOUND = 44,
+
+  IKE_N_INITIAL_CONTACT = 16384,
+  IKE_N_SET_WINDOW_SIZE = 16385,
+  IKE_N_ADDITIONAL_TS_POSSIBLE = 16386,
+  IKE_N_IPCOMP_SUPPORTED = 16387,
+  IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
+  IKE_N_NAT_DETECTION_DESTINATION_IP = 16389,
+  IKE_N_COOKIE = 16390,
+  IKE_N_USE_TRANSPORT_MODE = 16391,
+  IKE_N_HTTP_CERT_LOOKUP_SUPPORTED = 16392,
+  IKE_N_REKEY_SA = 16393,
+  IKE_N_ESP_TFC_PADDING_NOT_SUPPORTED = 16394,
+  IKE_N_NON_FIRST_FRAGMENTS_ALSO = 16395,
+  IKE_N_MOBIKE_SUPPORTED = 16396,
+  IKE_N_ADDITIONAL_IP4_ADDRESS = 16397,
+  IKE_N_ADDITIONAL_IP6_ADDRESS = 16398,
+  IKE_N_NO_ADDITIONAL_ADDRESSES = 16399,
+  IKE_N_UPDATE_SA_ADDRESSES = 16400,
+  IKE_N_COOKIE2 = 16401,
+  IKE_N_NO_NATS_ALLOWED = 16402,
+  IKE_N_AUTH_LIFETIME = 16403,
+  IKE_N_MULTIPLE_AUTH_SUPPORTED = 16404,
+  IKE_N_ANOTHER_AUTH_FOLLOWS = 16405,
+  IKE_N_REDIRECT_SUPPORTED = 16406,
+  IKE_N_REDIRECT = 16407,
+  IKE_N_REDIRECTED_FROM = 16408,
+  IKE_N_EAP_ONLY_AUTHENTICATION = 16417,
+  IKE_N_CHILDLESS_IKEV2_SUPPORTED = 16418,
+  IKE_N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,
+  IKE_N_SIGNATURE_HASH_ALGORITHMS = 16431,
+  IKE_N_INTERMEDIATE_EXCHANGE_SUPPORTED = 16438,
+} IkeNotifyType;
+
+#define IKE_NOTIFY_IS_ERROR(type) ((type) < 16384)
+
+/* RFC 7296 §3.13.1 */
+typedef enum {
+  IKE_TS_IPV4_ADDR_RANGE = 7,
+  IKE_TS_IPV6_ADDR_RANGE = 8,
+} IkeTsType;
+
+/* RFC 7296 §3.15 */
+typedef enum {
+  IKE_CFG_REQUEST = 1,
+  IKE_CFG_REPLY = 2,
+  IKE_CFG_SET = 3,
+  IKE_CFG_ACK = 4,
+} IkeCfgType;
+
+typedef enum {
+  IKE_CFG_INTERNAL_IP4_ADDRESS = 1,
+  IKE_CFG_INTERNAL_IP4_NETMASK = 2,
+  IKE_CFG_INTERNAL_IP4_DNS = 3,
+  IKE_CFG_INTERNAL_IP4_NBNS = 4,
+  IKE_CFG_INTERNAL_IP4_DHCP = 6,
+  IKE_CFG_APPLICATION_VERSION = 7,
+  IKE_CFG_INTERNAL_IP6_ADDRESS = 8,
+  IKE_CFG_INTERNAL_IP6_DNS = 10,
+  IKE_CFG_INTERNAL_IP6_DHCP = 12,
+  IKE_CFG_INTERNAL_IP4_SUBNET = 13,
+  IKE_CFG_SUPPORTED_ATTRIBUTES = 14,
+  IKE_CFG_INTERNAL_IP6_SUBNET = 15,
+  IKE_CFG_INTERNAL_DNS_DOMAIN = 25, /* RFC 8598 */
+} IkeCfgAttribute;
+
+/* RFC 5685 §4 */
+typedef enum {
+  IKE_GW_IDENT_IPV4 = 1,
+  IKE_GW_IDENT_IPV6 = 2,
+  IKE_GW_IDENT_FQDN = 3,
+} IkeGatewayIdentType;
+
+/* ---- Proposals: shared by the SA payload codec and negotiation ---- */
+
+/* Bounds that hold any sane proposal and bound what a peer can make us
+ * allocate: RFC 7296 puts no limit, so we do, and reject beyond it. */
+#define IKE_MAX_TRANSFORMS 32
+#define IKE_MAX_PROPOSALS 16
+#define IKE_MAX_SPI_LEN 8
+
+typedef struct {
+  guint8 type;         /* IkeTransformType */
+  guint16 id;          /* IkeEncrId, IkePrfId, IkeIntegId, IkeKeId, IkeEsnId */
+  guint16 key_length;  /* bits, from the Key Length attribute; 0 when absent */
+} IkeTransform;
+
+typedef struct {
+  guint8 number;       /* 1-based, as on the wire */
+  guint8 protocol;     /* IkeProtocolId */
+  guint8 spi_len;      /* 0 (IKE_SA_INIT), 4 (ESP/AH), 8 (IKE rekey) */
+  guint8 spi[IKE_MAX_SPI_LEN];
+  guint n_transforms;
+  IkeTransform transforms[IKE_MAX_TRANSFORMS];
+} IkeProposal;
+
+G_END_DECLS
