@@ -3,20 +3,23 @@
 
 #include <glib.h>
 
-typedef struct {
+typedef struct
+{
   gboolean json;
 } IpsecctlOptions;
 
 typedef int (*IpsecctlRunFunc) (const IpsecctlOptions *options, int argc, char **argv);
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *summary;
   IpsecctlRunFunc run;
 } IpsecctlCommand;
 
 /* Exit codes, documented in ipsecctl(1). */
-enum {
+enum
+{
   IPSECCTL_EXIT_OK = 0,
   IPSECCTL_EXIT_FAILURE = 1,
   IPSECCTL_EXIT_USAGE = 2,

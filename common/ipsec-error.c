@@ -26,8 +26,7 @@ ipsec_error_quark (void)
   static gsize quark;
 
   /* Registering the domain is what makes GDBus translate both ways. */
-  g_dbus_error_register_error_domain ("ipsec-error-quark", &quark,
-                                      ipsec_error_entries,
+  g_dbus_error_register_error_domain ("ipsec-error-quark", &quark, ipsec_error_entries,
                                       G_N_ELEMENTS (ipsec_error_entries));
   return (GQuark) quark;
 }

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 #define IPSEC_ERROR (ipsec_error_quark ())
 
-typedef enum {
+typedef enum
+{
   IPSEC_ERROR_FAILED,
   IPSEC_ERROR_INVALID_SETTING,
   IPSEC_ERROR_NOT_FOUND,

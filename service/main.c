@@ -9,7 +9,8 @@
 #include <locale.h>
 #include <stdlib.h>
 
-typedef struct {
+typedef struct
+{
   GMainLoop *loop;
   int exit_signal;
 } Daemon;
@@ -48,7 +49,8 @@ parse_args (int *argc, char ***argv, GError **error)
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
 
-  g_option_context_set_summary (context, _ ("The IPsec service of the system bus (org.libreswan.IPsec)."));
+  g_option_context_set_summary (context,
+                                _ ("The IPsec service of the system bus (org.libreswan.IPsec)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
@@ -83,13 +85,11 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_sigterm, &daemon);
   g_unix_signal_add (SIGINT, on_sigint, &daemon);
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                    "MESSAGE", "ipsecd %s started", PACKAGE_VERSION,
-                    "IPSECD_EVENT", "start");
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "ipsecd %s started",
+                    PACKAGE_VERSION, "IPSECD_EVENT", "start");
   g_main_loop_run (daemon.loop);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                    "MESSAGE", "ipsecd stopping on %s", g_strsignal (daemon.exit_signal),
-                    "IPSECD_EVENT", "stop");
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "ipsecd stopping on %s",
+                    g_strsignal (daemon.exit_signal), "IPSECD_EVENT", "stop");
   g_main_loop_unref (daemon.loop);
   return EXIT_SUCCESS;
 }

@@ -19,7 +19,8 @@ G_BEGIN_DECLS
 /* RFC 3948 §2.2: the 4-byte zero marker in front of IKE on UDP 4500. */
 #define IKE_NON_ESP_MARKER_LEN 4
 
-typedef enum {
+typedef enum
+{
   IKE_EXCHANGE_SA_INIT = 34,
   IKE_EXCHANGE_AUTH = 35,
   IKE_EXCHANGE_CREATE_CHILD_SA = 36,
@@ -27,7 +28,8 @@ typedef enum {
   IKE_EXCHANGE_INTERMEDIATE = 43,
 } IkeExchangeType;
 
-typedef enum {
+typedef enum
+{
   IKE_PAYLOAD_NONE = 0,
   IKE_PAYLOAD_SA = 33,
   IKE_PAYLOAD_KE = 34,
@@ -48,13 +50,15 @@ typedef enum {
   IKE_PAYLOAD_SKF = 53, /* RFC 7383 */
 } IkePayloadType;
 
-typedef enum {
+typedef enum
+{
   IKE_PROTO_IKE = 1,
   IKE_PROTO_AH = 2,
   IKE_PROTO_ESP = 3,
 } IkeProtocolId;
 
-typedef enum {
+typedef enum
+{
   IKE_TRANSFORM_ENCR = 1,
   IKE_TRANSFORM_PRF = 2,
   IKE_TRANSFORM_INTEG = 3,
@@ -66,7 +70,8 @@ typedef enum {
 #define IKE_ATTR_KEY_LENGTH 14
 #define IKE_ATTR_FORMAT_TV 0x8000
 
-typedef enum {
+typedef enum
+{
   IKE_ENCR_3DES = 3,
   IKE_ENCR_NULL = 11,
   IKE_ENCR_AES_CBC = 12,
@@ -82,7 +87,8 @@ typedef enum {
   IKE_ENCR_CHACHA20_POLY1305 = 28, /* RFC 7634 */
 } IkeEncrId;
 
-typedef enum {
+typedef enum
+{
   IKE_PRF_HMAC_MD5 = 1,
   IKE_PRF_HMAC_SHA1 = 2,
   IKE_PRF_AES128_XCBC = 4,
@@ -92,7 +98,8 @@ typedef enum {
   IKE_PRF_AES128_CMAC = 8,
 } IkePrfId;
 
-typedef enum {
+typedef enum
+{
   IKE_INTEG_NONE = 0,
   IKE_INTEG_HMAC_MD5_96 = 1,
   IKE_INTEG_HMAC_SHA1_96 = 2,
@@ -103,7 +110,8 @@ typedef enum {
   IKE_INTEG_HMAC_SHA2_512_256 = 14,
 } IkeIntegId;
 
-typedef enum {
+typedef enum
+{
   IKE_KE_NONE = 0,
   IKE_KE_MODP1024 = 2,
   IKE_KE_MODP1536 = 5,
@@ -119,13 +127,15 @@ typedef enum {
   IKE_KE_CURVE448 = 32,
 } IkeKeId;
 
-typedef enum {
+typedef enum
+{
   IKE_ESN_NO = 0,
   IKE_ESN_YES = 1,
 } IkeEsnId;
 
 /* RFC 7296 §3.5, RFC 7619 */
-typedef enum {
+typedef enum
+{
   IKE_ID_IPV4_ADDR = 1,
   IKE_ID_FQDN = 2,
   IKE_ID_RFC822_ADDR = 3,
@@ -137,7 +147,8 @@ typedef enum {
 } IkeIdType;
 
 /* RFC 7296 §3.6, RFC 7670 */
-typedef enum {
+typedef enum
+{
   IKE_CERT_PKCS7_X509 = 1,
   IKE_CERT_X509_SIG = 4,
   IKE_CERT_CRL = 7,
@@ -147,7 +158,8 @@ typedef enum {
 } IkeCertEncoding;
 
 /* RFC 7296 §3.8, RFC 4754, RFC 7619, RFC 7427 */
-typedef enum {
+typedef enum
+{
   IKE_AUTH_RSA_SIG = 1,
   IKE_AUTH_SHARED_KEY = 2,
   IKE_AUTH_DSS = 3,
@@ -159,7 +171,8 @@ typedef enum {
 } IkeAuthMethod;
 
 /* RFC 7427 §4 (SIGNATURE_HASH_ALGORITHMS) */
-typedef enum {
+typedef enum
+{
   IKE_HASH_SHA1 = 1,
   IKE_HASH_SHA2_256 = 2,
   IKE_HASH_SHA2_384 = 3,
@@ -168,7 +181,8 @@ typedef enum {
 } IkeHashAlgorithm;
 
 /* RFC 7296 §3.10.1 and later RFCs.  Below 16384: errors; above: status. */
-typedef enum {
+typedef enum
+{
   IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD = 1,
   IKE_N_INVALID_IKE_SPI = 4,
   IKE_N_INVALID_MAJOR_VERSION = 5,
@@ -224,20 +238,23 @@ typedef enum {
 #define IKE_NOTIFY_IS_ERROR(type) ((type) < 16384)
 
 /* RFC 7296 §3.13.1 */
-typedef enum {
+typedef enum
+{
   IKE_TS_IPV4_ADDR_RANGE = 7,
   IKE_TS_IPV6_ADDR_RANGE = 8,
 } IkeTsType;
 
 /* RFC 7296 §3.15 */
-typedef enum {
+typedef enum
+{
   IKE_CFG_REQUEST = 1,
   IKE_CFG_REPLY = 2,
   IKE_CFG_SET = 3,
   IKE_CFG_ACK = 4,
 } IkeCfgType;
 
-typedef enum {
+typedef enum
+{
   IKE_CFG_INTERNAL_IP4_ADDRESS = 1,
   IKE_CFG_INTERNAL_IP4_NETMASK = 2,
   IKE_CFG_INTERNAL_IP4_DNS = 3,
@@ -254,7 +271,8 @@ typedef enum {
 } IkeCfgAttribute;
 
 /* RFC 5685 §4 */
-typedef enum {
+typedef enum
+{
   IKE_GW_IDENT_IPV4 = 1,
   IKE_GW_IDENT_IPV6 = 2,
   IKE_GW_IDENT_FQDN = 3,
@@ -268,16 +286,18 @@ typedef enum {
 #define IKE_MAX_PROPOSALS 16
 #define IKE_MAX_SPI_LEN 8
 
-typedef struct {
-  guint8 type;         /* IkeTransformType */
-  guint16 id;          /* IkeEncrId, IkePrfId, IkeIntegId, IkeKeId, IkeEsnId */
-  guint16 key_length;  /* bits, from the Key Length attribute; 0 when absent */
+typedef struct
+{
+  guint8 type;        /* IkeTransformType */
+  guint16 id;         /* IkeEncrId, IkePrfId, IkeIntegId, IkeKeId, IkeEsnId */
+  guint16 key_length; /* bits, from the Key Length attribute; 0 when absent */
 } IkeTransform;
 
-typedef struct {
-  guint8 number;       /* 1-based, as on the wire */
-  guint8 protocol;     /* IkeProtocolId */
-  guint8 spi_len;      /* 0 (IKE_SA_INIT), 4 (ESP/AH), 8 (IKE rekey) */
+typedef struct
+{
+  guint8 number;   /* 1-based, as on the wire */
+  guint8 protocol; /* IkeProtocolId */
+  guint8 spi_len;  /* 0 (IKE_SA_INIT), 4 (ESP/AH), 8 (IKE rekey) */
   guint8 spi[IKE_MAX_SPI_LEN];
   guint n_transforms;
   IkeTransform transforms[IKE_MAX_TRANSFORMS];

@@ -7,7 +7,8 @@
 static void
 test_error_names (void)
 {
-  static const struct {
+  static const struct
+  {
     IpsecError code;
     const char *name;
   } cases[] = {
@@ -40,7 +41,8 @@ test_error_names (void)
 static void
 test_error_unknown_name (void)
 {
-  g_autoptr (GError) error = g_dbus_error_new_for_dbus_error ("org.libreswan.IPsec.Error.NoSuchThing", "x");
+  g_autoptr (GError) error
+      = g_dbus_error_new_for_dbus_error ("org.libreswan.IPsec.Error.NoSuchThing", "x");
 
   (void) IPSEC_ERROR; /* register the domain first */
   g_assert_false (error->domain == IPSEC_ERROR);
