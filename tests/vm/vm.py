@@ -54,11 +54,18 @@ its stdout/stderr are raw virtio-serial ports (not a tty).  Each --share DIR
 is the host directory DIR mounted read-write at the same path (9p,
 cache=none): the way to get files out.
 
-Cost: boot to CMD start is about 4-6 s; every process start costs some tens
-of milliseconds (software emulation).  The kernel image, the initramfs and
-the module tree are built once per input (kernel package, busybox, this
-file) under $IPSECD_VM_CACHE or <cache>/vm and reused; building takes a few
-seconds.  Concurrent runs are fine (one lock guards the build).
+Cost (2 host cores, no KVM): qemu start to CMD start about 3.3 s, poweroff
+0.1 s; each process start inside costs 10-70 ms and python3 0.2-0.5 s
+(software emulation).  Several VMs at once share the host's cores: three
+together take 7-8 s each to boot.  The kernel image (the ELF vmlinux with
+its PVH entry, taken out of Debian's bzImage: 2.6 s faster per boot), the
+initramfs and the module tree are built once per input (kernel package,
+busybox, this file) under $IPSECD_VM_CACHE or <cache>/vm and reused;
+building takes about 3 s, under a lock, so concurrent runs are fine.
+
+Debugging: IPSECD_VM_APPEND adds kernel parameters (loglevel=7,
+cryptomgr.notests=1 which saves 0.4 s of crypto self-tests, ...);
+IPSECD_VM_KEEP=1 keeps the run directory of a run the VM failed.
 """
 import argparse
 import ctypes
@@ -74,6 +81,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 try:
@@ -123,6 +131,7 @@ STATUS_GRACE = 10        # seconds qemu may take to exit after the status
 ENV_PASS = re.compile(r"^(IPSECD_.*|PYTHONPATH|PYTHONDONTWRITEBYTECODE|G_DEBUG|"
                       r"G_MESSAGES_DEBUG|MALLOC_PERTURB_|[A-Z]+SAN_OPTIONS)$")
 
+RUNDIR_PREFIX = "ipsecd-vm-"
 EXIT_TIMEOUT = 124
 EXIT_VM_ERROR = 125
 
@@ -137,6 +146,10 @@ class VmTimeout(VmError):
 
 class VmUnavailable(VmError):
     """Something the VM needs is missing here: a reason to skip."""
+
+
+class VmInterrupted(VmError):
+    """The runner got SIGTERM; qemu was killed."""
 
 
 class Result:
@@ -239,7 +252,6 @@ def _pvh_vmlinux(vmlinuz):
     time on every boot.  None when that is not possible.
     """
     import lzma
-    import gzip
     import zlib
 
     with open(vmlinuz, "rb") as f:
@@ -260,7 +272,7 @@ def _pvh_vmlinux(vmlinuz):
                                  stderr=subprocess.DEVNULL, check=True).stdout
         else:
             return None
-    except (lzma.LZMAError, zlib.error, gzip.BadGzipFile, subprocess.CalledProcessError):
+    except (lzma.LZMAError, zlib.error, subprocess.CalledProcessError):
         return None
     return elf if _has_pvh_note(elf) else None
 
@@ -272,7 +284,8 @@ def _has_pvh_note(elf):
     phoff, = struct.unpack_from("<Q", elf, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
     for i in range(phnum):
-        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * phentsize)
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from(
+            "<IIQQQQ", elf, phoff + i * phentsize)
         if p_type != 4:            # PT_NOTE
             continue
         pos, end = p_offset, p_offset + p_filesz
@@ -281,7 +294,7 @@ def _has_pvh_note(elf):
             name = elf[pos + 12:pos + 12 + namesz].rstrip(b"\0")
             if name == b"Xen" and ntype == 18:
                 return True
-            pos += 12 + (namesz + 3 & ~3) + (descsz + 3 & ~3)
+            pos += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
     return False
 
 
@@ -399,8 +412,8 @@ $bb mkdir -p /newroot/run/ipsecd-vm/job
 $bb cp /bin/busybox /stage2 /newroot/run/ipsecd-vm/
 $bb mount -t 9p -o ro,trans=virtio,version=9p2000.L,cache=none,msize=@MSIZE@ \
     ipsecd-job /newroot/run/ipsecd-vm/job || fail "cannot mount the job directory"
-for m in dev proc sys; do $bb mount --move /$m /newroot/$m || fail "move /$m"; done
 mark root mounted
+for m in dev proc sys; do $bb mount --move /$m /newroot/$m || fail "move /$m"; done
 exec $bb switch_root /newroot /run/ipsecd-vm/busybox sh /run/ipsecd-vm/stage2
 """
 
@@ -437,11 +450,15 @@ $bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o mode=0620,ptmxmode=0666 devpts /dev/pts
 $bb mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 $bb mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
-[ -e /dev/fd ] || $bb ln -s /proc/self/fd /dev/fd
+$bb ln -sf /proc/self/fd /dev/fd
+$bb ln -sf /proc/self/fd/0 /dev/stdin
+$bb ln -sf /proc/self/fd/1 /dev/stdout
+$bb ln -sf /proc/self/fd/2 /dev/stderr
 $bb hostname ipsecd-vm
 $bb ip link set lo up || fail "lo"
 $bb mkdir -p "/lib/modules/$KVER" && $bb mount --bind "$MODTREE" "/lib/modules/$KVER" \
     || fail "cannot bind the module tree"
+set -f
 set -- $SHARES
 while [ $# -ge 2 ]; do
     $bb mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=@MSIZE@ "$1" "$2" \
@@ -451,7 +468,7 @@ done
 mark() { read -r up _ < /proc/uptime; echo "vm-stage2: $up $*"; }
 mark command start
 echo start >&3
-/bin/sh $job/run.sh >"$out" 2>"$err"
+/bin/sh $job/run.sh >"$out" 2>"$err" 3>&-
 echo "exit $?" >&3
 mark command exit
 exec 3>&-
@@ -529,12 +546,17 @@ def prepare():
     key = _image_key(version, vmlinuz, busybox)
     final = os.path.join(work, key)
     if os.path.exists(os.path.join(final, "image")):
+        try:
+            os.utime(final)      # the last use, for _prune
+        except OSError:
+            pass
         return Image(final)
     with open(os.path.join(work, "lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(os.path.join(final, "image")):
             return Image(final)
         tmp = tempfile.mkdtemp(prefix=f".{key}-", dir=work)
+        os.chmod(tmp, 0o755)
         try:
             _build_image(tmp, version, vmlinuz, busybox)
             os.rename(tmp, final)
@@ -546,7 +568,7 @@ def prepare():
 
 
 def _prune(work, keep):
-    """Drop images of older inputs that nothing used for a day."""
+    """Drop images (of other inputs) that no run used for a day."""
     now = time.time()
     for name in os.listdir(work):
         path = os.path.join(work, name)
@@ -563,12 +585,19 @@ def _prune(work, keep):
 # Running
 
 
-def _pdeathsig():
-    """In the child: die with the parent, so no qemu outlives its runner."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)      # PR_SET_PDEATHSIG
-    if os.getppid() == 1:
-        os._exit(1)
+def _die_with(parent):
+    """A preexec_fn: the child gets SIGKILL when PARENT (the runner) dies,
+    so no qemu outlives its runner, however the runner ends."""
+    def preexec():
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)      # PR_SET_PDEATHSIG
+        if os.getppid() != parent:                  # it died before prctl
+            os._exit(1)
+    return preexec
+
+
+def _terminated(signum, frame):
+    raise VmInterrupted(f"terminated by signal {signum}")
 
 
 def _guest_env(env):
@@ -597,7 +626,8 @@ def _write_job(rundir, image, argv, env, cwd, shares):
         f.write(f"SHARES={shlex.quote(' '.join(tags))}\n")
     envargs = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))
     with open(os.path.join(rundir, "run.sh"), "w") as f:
-        f.write(f"cd {shlex.quote(cwd)} || exit {EXIT_VM_ERROR}\n")
+        note = shlex.quote(f"vm: cannot cd to {cwd} in the guest")
+        f.write(f"cd {shlex.quote(cwd)} || {{ echo {note} >&2; exit {EXIT_VM_ERROR}; }}\n")
         f.write(f"exec /run/ipsecd-vm/busybox env -i {envargs} "
                 f"{' '.join(shlex.quote(a) for a in argv)}\n")
 
@@ -666,10 +696,12 @@ def _check_path(path, what):
 def run(argv, timeout=DEFAULT_TIMEOUT, env=None, cwd=None, shares=(), capture=False,
         stdout=None, stderr=None, console=None, keep=False, memory="1G", smp=2, verbose=False):
     """Run ARGV inside the VM; see the module docstring."""
+    argv = [str(a) for a in argv]
     if not argv:
         raise ValueError("no command")
     start = time.monotonic()
     image = prepare()
+    env = _guest_env(env)
     cwd = os.path.abspath(cwd or os.getcwd())
     shares = [os.path.abspath(s) for s in shares]
     for s in shares:
@@ -682,80 +714,30 @@ def run(argv, timeout=DEFAULT_TIMEOUT, env=None, cwd=None, shares=(), capture=Fa
         stderr = sys.stderr.buffer
 
     result = Result()
-    rundir = tempfile.mkdtemp(prefix="ipsecd-vm-")
-    _check_path(rundir, "run directory")
-    result.rundir = rundir
-    _write_job(rundir, image, list(argv), _guest_env(env), cwd, shares)
-    for name in ("out", "err", "status", "console.log"):
-        open(os.path.join(rundir, name), "wb").close()
-    tails = {
-        "out": _Tail(os.path.join(rundir, "out"), stdout, capture),
-        "err": _Tail(os.path.join(rundir, "err"), stderr, capture),
-        "console": _Tail(os.path.join(rundir, "console.log"), console, False),
-    }
-    status_fd = os.open(os.path.join(rundir, "status"), os.O_RDONLY)
-    status = b""
-    qemu_log = open(os.path.join(rundir, "qemu.log"), "wb")
-    proc = None
     failed = True
+    _reap_stale_rundirs()
+    rundir = result.rundir = tempfile.mkdtemp(prefix=RUNDIR_PREFIX)
+    with open(os.path.join(rundir, "runner.pid"), "w") as f:
+        f.write(f"{os.getpid()}\n")
+    # SIGTERM (meson's timeout, a CI runner) unwinds like an exception, so
+    # qemu is killed and the run directory removed; SIGKILL cannot be
+    # caught, and there the death signal set in the child kills qemu.
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
-        cmd = qemu_command(image, rundir, shares, memory, smp)
-        with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
-            f.write(shlex.join(cmd) + "\n")
-        qstart = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qemu_log,
-                                stderr=subprocess.STDOUT, preexec_fn=_pdeathsig,
-                                start_new_session=True)
-        deadline = qstart + timeout
-        done_at = None
-        while True:
-            exited = proc.poll() is not None
-            for t in tails.values():
-                t.pump()
-            while True:
-                chunk = os.read(status_fd, 4096)
-                if not chunk:
-                    break
-                status += chunk
-            if result.boot_seconds is None and b"start\n" in status:
-                result.boot_seconds = time.monotonic() - qstart
-            final = re.search(rb"^(exit -?\d+|error .*)\n", status, re.M)
-            if final and done_at is None:
-                done_at = time.monotonic()
-            if exited:
-                break
-            now = time.monotonic()
-            if done_at is not None and now - done_at > STATUS_GRACE:
-                break            # the guest is done but did not power off
-            if now > deadline:
-                raise VmTimeout(f"timed out after {timeout} s"
-                                + ("" if result.boot_seconds else " (still booting)"))
-            time.sleep(POLL)
-        if final is None:
-            raise VmError(f"the guest stopped before the command finished "
-                          f"(qemu exit status {proc.returncode})")
-        word, value = final.group(1).decode(errors="replace").split(" ", 1)
-        if word == "error":
-            raise VmError(f"guest setup failed: {value}")
-        result.returncode = int(value)
+        _check_path(rundir, "run directory")
+        _write_job(rundir, image, argv, env, cwd, shares)
+        _supervise(result, image, rundir, shares, timeout, memory, smp, capture,
+                   stdout, stderr, console)
         failed = False
     except VmError as e:
         raise type(e)(f"{e}\n{_diagnostics(rundir)}") from None
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-        if proc is not None:
-            proc.wait()
-        for t in tails.values():
-            t.pump()
-            t.close()
-        os.close(status_fd)
-        qemu_log.close()
+        if main_thread:
+            signal.signal(signal.SIGTERM, old_term)
         result.seconds = time.monotonic() - start
-        if capture:
-            result.stdout = bytes(tails["out"].data)
-            result.stderr = bytes(tails["err"].data)
         if keep or (failed and os.environ.get("IPSECD_VM_KEEP") == "1"):
+            os.unlink(os.path.join(rundir, "runner.pid"))
             print(f"vm: run directory kept: {rundir}", file=sys.stderr)
         else:
             shutil.rmtree(rundir, ignore_errors=True)
@@ -764,6 +746,88 @@ def run(argv, timeout=DEFAULT_TIMEOUT, env=None, cwd=None, shares=(), capture=Fa
             print(f"vm: kernel {image.version} ({image.kernel_kind}), boot {boot}, "
                   f"total {result.seconds:.1f} s", file=sys.stderr)
     return result
+
+
+def _reap_stale_rundirs():
+    """Remove run directories whose runner died without cleaning up (SIGKILL)."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        path = os.path.join(base, name)
+        if not name.startswith(RUNDIR_PREFIX):
+            continue
+        try:
+            with open(os.path.join(path, "runner.pid")) as f:
+                pid = int(f.read())
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (OSError, ValueError):
+            pass
+
+
+def _supervise(result, image, rundir, shares, timeout, memory, smp, capture,
+               stdout, stderr, console):
+    """Start qemu, copy the guest's output as it comes, end qemu in any case."""
+    for name in ("out", "err", "status", "console.log"):
+        open(os.path.join(rundir, name), "wb").close()
+    tails = {
+        "out": _Tail(os.path.join(rundir, "out"), stdout, capture),
+        "err": _Tail(os.path.join(rundir, "err"), stderr, capture),
+        "console": _Tail(os.path.join(rundir, "console.log"), console, False),
+    }
+    status_tail = _Tail(os.path.join(rundir, "status"), None, True)
+    proc = None
+    try:
+        cmd = qemu_command(image, rundir, shares, memory, smp)
+        with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
+            f.write(shlex.join(cmd) + "\n")
+        qstart = time.monotonic()
+        with open(os.path.join(rundir, "qemu.log"), "wb") as log:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT,
+                                    preexec_fn=_die_with(os.getpid()),
+                                    start_new_session=True)
+        deadline = qstart + timeout
+        done_at = final = None
+        while True:
+            exited = proc.poll() is not None
+            for t in tails.values():
+                t.pump()
+            status_tail.pump()
+            status = bytes(status_tail.data)
+            if result.boot_seconds is None and b"start\n" in status:
+                result.boot_seconds = time.monotonic() - qstart
+            final = re.search(rb"^(exit -?\d+|error .*)\n", status, re.M)
+            if exited:
+                break
+            now = time.monotonic()
+            if final and done_at is None:
+                done_at = now
+            if done_at is not None and now - done_at > STATUS_GRACE:
+                break            # the guest is done but did not power off
+            if now > deadline:
+                raise VmTimeout(f"timed out after {timeout:g} s"
+                                + ("" if result.boot_seconds else " (still booting)"))
+            time.sleep(POLL)
+        if final is None:
+            raise VmError("the guest stopped before the command finished "
+                          f"(qemu exit status {proc.returncode})")
+        word, value = final.group(1).decode(errors="replace").split(" ", 1)
+        if word == "error":
+            raise VmError(f"guest setup failed: {value}")
+        result.returncode = int(value)
+    finally:
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        for t in tails.values():
+            t.pump()
+            t.close()
+        status_tail.close()
+        if capture:
+            result.stdout = bytes(tails["out"].data)
+            result.stderr = bytes(tails["err"].data)
 
 
 def _diagnostics(rundir, lines=40):
@@ -783,6 +847,7 @@ def _diagnostics(rundir, lines=40):
 def run_self(args=(), timeout=DEFAULT_TIMEOUT, **kwargs):
     """Re-run the calling script inside the VM with ARGS, exit with its status."""
     script = os.path.abspath(sys.argv[0])
+    kwargs.setdefault("verbose", True)
     try:
         r = run([sys.executable, script, *args], timeout=timeout, **kwargs)
     except VmUnavailable as e:
