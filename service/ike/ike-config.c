@@ -1,0 +1,252 @@
+/* IkeConfig: what one connection asks of an IKE SA.  Checks happen here,
+ * when the configuration is built, so that a weak PSK or an unusable key is
+ * refused before anything is sent. */
+#include "ike-engine-private.h"
+
+#include <string.h>
+
+#define DEFAULT_RETRANSMIT_BASE (500 * G_TIME_SPAN_MILLISECOND)
+#define DEFAULT_RETRANSMIT_LIMIT 5
+#define MAX_ID_LEN 1024
+
+G_DEFINE_QUARK (ike - engine - error - quark, ike_engine_error)
+
+IkeConfig *
+ike_config_new (const char *name)
+{
+  IkeConfig *config = g_new0 (IkeConfig, 1);
+
+  config->ref_count = 1;
+  config->name = g_strdup (name);
+  ike_proposal_list_default (IKE_PROTO_IKE, &config->ike);
+  ike_proposal_list_default (IKE_PROTO_ESP, &config->esp);
+  config->mode = IKE_MODE_TUNNEL;
+  config->retransmit_base = DEFAULT_RETRANSMIT_BASE;
+  config->retransmit_limit = DEFAULT_RETRANSMIT_LIMIT;
+  config->peer_gone = IKE_PEER_GONE_CLEAR;
+  return config;
+}
+
+IkeConfig *
+ike_config_ref (IkeConfig *config)
+{
+  g_atomic_int_inc (&config->ref_count);
+  return config;
+}
+
+static void
+auth_config_clear (IkeAuthConfig *auth)
+{
+  g_clear_pointer (&auth->id, g_bytes_unref);
+}
+
+void
+ike_config_unref (IkeConfig *config)
+{
+  if (config == NULL || !g_atomic_int_dec_and_test (&config->ref_count))
+    return;
+  auth_config_clear (&config->local);
+  auth_config_clear (&config->remote);
+  g_clear_pointer (&config->psk, ike_secret_free);
+  g_clear_pointer (&config->private_key, SECKEY_DestroyPrivateKey);
+  g_clear_pointer (&config->peer_key, SECKEY_DestroyPublicKey);
+  g_free (config->name);
+  g_free (config);
+}
+
+const char *
+ike_config_get_name (const IkeConfig *config)
+{
+  return config->name;
+}
+
+static gboolean
+set_auth (IkeAuthConfig *auth, IkeAuthMethod method, const IkeIdentity *id, gboolean local,
+          GError **error)
+{
+  if (method != IKE_AUTH_SHARED_KEY && method != IKE_AUTH_NULL
+      && method != IKE_AUTH_DIGITAL_SIGNATURE)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "authentication method %u is not one the engine offers", method);
+      return FALSE;
+    }
+  if (id != NULL && (id->len > MAX_ID_LEN || (id->type == 0 && local)))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "identity must have a type and at most %u bytes", MAX_ID_LEN);
+      return FALSE;
+    }
+  auth_config_clear (auth);
+  auth->method = method;
+  auth->id_type = id != NULL ? id->type : (method == IKE_AUTH_NULL && local) ? IKE_ID_NULL : 0;
+  if (id != NULL)
+    auth->id = g_bytes_new (id->data, id->len);
+  else if (auth->id_type == IKE_ID_NULL)
+    auth->id = g_bytes_new (NULL, 0);
+  return TRUE;
+}
+
+gboolean
+ike_config_set_local_auth (IkeConfig *config, IkeAuthMethod method, const IkeIdentity *id,
+                           GError **error)
+{
+  return set_auth (&config->local, method, id, TRUE, error);
+}
+
+gboolean
+ike_config_set_remote_auth (IkeConfig *config, IkeAuthMethod method, const IkeIdentity *id,
+                            GError **error)
+{
+  return set_auth (&config->remote, method, id, FALSE, error);
+}
+
+gboolean
+ike_config_set_psk (IkeConfig *config, const guint8 *psk, gsize len, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (!ike_psk_check_strength (psk, len, &local_error))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_WEAK, "%s: pre-shared key refused: %s",
+                   config->name, local_error->message);
+      return FALSE;
+    }
+  g_clear_pointer (&config->psk, ike_secret_free);
+  config->psk = ike_secret_new (len);
+  memcpy (config->psk->data, psk, len);
+  return TRUE;
+}
+
+gboolean
+ike_config_set_private_key (IkeConfig *config, SECKEYPrivateKey *key, GError **error)
+{
+  SECKEYPrivateKey *copy = SECKEY_CopyPrivateKey (key);
+
+  if (copy == NULL)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_FAILED,
+                   "%s: cannot copy the private key", config->name);
+      return FALSE;
+    }
+  g_clear_pointer (&config->private_key, SECKEY_DestroyPrivateKey);
+  config->private_key = copy;
+  return TRUE;
+}
+
+gboolean
+ike_config_set_peer_public_key (IkeConfig *config, SECKEYPublicKey *key, GError **error)
+{
+  SECKEYPublicKey *copy;
+
+  if (!ike_sign_check_public_key (key, error))
+    return FALSE;
+  copy = SECKEY_CopyPublicKey (key);
+  if (copy == NULL)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_FAILED,
+                   "%s: cannot copy the public key", config->name);
+      return FALSE;
+    }
+  g_clear_pointer (&config->peer_key, SECKEY_DestroyPublicKey);
+  config->peer_key = copy;
+  return TRUE;
+}
+
+void
+ike_config_set_proposals (IkeConfig *config, const IkeProposalList *ike, const IkeProposalList *esp)
+{
+  if (ike != NULL)
+    config->ike = *ike;
+  if (esp != NULL)
+    config->esp = *esp;
+}
+
+void
+ike_config_set_childless (IkeConfig *config, gboolean childless)
+{
+  config->childless = childless;
+}
+
+void
+ike_config_set_mode (IkeConfig *config, IkeMode mode)
+{
+  config->mode = mode;
+}
+
+gboolean
+ike_config_add_ts (IkeConfig *config, gboolean local, const IkeTs *ts, GError **error)
+{
+  guint *n = local ? &config->n_ts_local : &config->n_ts_remote;
+  IkeTs *list = local ? config->ts_local : config->ts_remote;
+
+  if (*n == IKE_CONFIG_MAX_TS
+      || (ts->type != IKE_TS_IPV4_ADDR_RANGE && ts->type != IKE_TS_IPV6_ADDR_RANGE))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: at most %u IPv4/IPv6 range selectors per side", config->name,
+                   IKE_CONFIG_MAX_TS);
+      return FALSE;
+    }
+  list[*n] = *ts;
+  list[*n].opaque = (IkeSlice){ NULL, 0 };
+  (*n)++;
+  return TRUE;
+}
+
+void
+ike_config_set_retransmit (IkeConfig *config, gint64 base_us, guint limit)
+{
+  config->retransmit_base = MAX (base_us, 1);
+  config->retransmit_limit = limit;
+}
+
+void
+ike_config_set_dpd (IkeConfig *config, gint64 delay_us, IkePeerGoneAction action)
+{
+  config->dpd_delay = MAX (delay_us, 0);
+  config->peer_gone = action;
+}
+
+static gboolean
+check_side (const IkeConfig *config, const IkeAuthConfig *auth, gboolean local, GError **error)
+{
+  const char *side = local ? "local" : "remote";
+
+  if (auth->method == 0)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: no %s authentication method", config->name, side);
+      return FALSE;
+    }
+  if (auth->method == IKE_AUTH_SHARED_KEY && config->psk == NULL)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: %s PSK authentication without a PSK", config->name, side);
+      return FALSE;
+    }
+  if (auth->method == IKE_AUTH_DIGITAL_SIGNATURE
+      && (local ? config->private_key == NULL : config->peer_key == NULL))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: %s signature authentication without a %s key", config->name, side,
+                   local ? "private" : "peer's public");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ike_config_check (const IkeConfig *config, GError **error)
+{
+  if (!check_side (config, &config->local, TRUE, error)
+      || !check_side (config, &config->remote, FALSE, error))
+    return FALSE;
+  if (config->ike.n_proposals == 0 || (!config->childless && config->esp.n_proposals == 0))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID, "%s: no proposals",
+                   config->name);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,272 @@
+/* Inside the engine: the IKE SA, the configuration's fields, the received
+ * message as handlers see it, and the functions the engine's files share.
+ * Nothing here is for code outside ike-engine*.c, ike-sa.c, ike-exch-*.c,
+ * ike-protect.c, ike-config.c and ike-child.c. */
+#pragma once
+
+#include "ike-engine.h"
+
+#include "ike-sign.h"
+
+G_BEGIN_DECLS
+
+/* ---- Configuration ---- */
+
+typedef struct
+{
+  IkeAuthMethod method; /* 0 until set */
+  IkeIdType id_type;    /* 0: any (remote only) */
+  GBytes *id;
+} IkeAuthConfig;
+
+struct _IkeConfig
+{
+  gint ref_count;
+  char *name;
+  IkeAuthConfig local, remote;
+  IkeSecret *psk;
+  SECKEYPrivateKey *private_key;
+  SECKEYPublicKey *peer_key;
+  IkeProposalList ike, esp;
+  gboolean childless;
+  IkeMode mode;
+  guint n_ts_local, n_ts_remote;
+  IkeTs ts_local[IKE_CONFIG_MAX_TS];
+  IkeTs ts_remote[IKE_CONFIG_MAX_TS];
+  gint64 retransmit_base;
+  guint retransmit_limit;
+  gint64 dpd_delay;
+  IkePeerGoneAction peer_gone;
+};
+
+/* ---- The IKE SA ---- */
+
+typedef enum
+{
+  IKE_STATE_NONE,        /* no SA yet: an IKE_SA_INIT request arrives */
+  IKE_STATE_I_INIT_SENT, /* initiator, IKE_SA_INIT request out */
+  IKE_STATE_R_INIT_DONE, /* responder, half-open: IKE_SA_INIT answered */
+  IKE_STATE_I_AUTH_SENT, /* initiator, IKE_AUTH request out */
+  IKE_STATE_ESTABLISHED,
+  IKE_STATE_DELETING, /* our Delete of the IKE SA is out */
+  IKE_STATE_DEAD,     /* reported; freed when the current input returns */
+  IKE_STATE_SAME,     /* table only: the handler keeps the state */
+} IkeSaState;
+
+/* What a request in flight is for, to read its response. */
+typedef enum
+{
+  IKE_REQ_NONE,
+  IKE_REQ_INIT,
+  IKE_REQ_AUTH,
+  IKE_REQ_DPD,
+  IKE_REQ_DELETE,
+  IKE_REQ_NOTIFY, /* a one-shot error report: not retransmitted */
+} IkeRequestKind;
+
+/* Everything only IKE_SA_INIT and IKE_AUTH need; freed when the SA is up, so
+ * an established SA keeps neither the IKE_SA_INIT messages nor the nonces. */
+typedef struct
+{
+  IkeDh *dh;
+  GBytes *ni, *nr;
+  GBytes *init_msg;  /* ours: the request (initiator) or response (responder) */
+  GBytes *peer_init; /* the peer's IKE_SA_INIT message, for its AUTH */
+  GBytes *cookie;    /* initiator: the responder's COOKIE to echo */
+  PK11SymKey *sk_pi, *sk_pr;
+  guint16 peer_hashes[8];
+  guint n_peer_hashes;
+  gboolean peer_childless;
+  guint n_cookie_tries, n_ke_tries;
+  guint32 child_spi; /* initiator: our inbound SPI offered in IKE_AUTH */
+  /* The first Child SA, reported once the IKE SA is up: */
+  IkeKernelRequest *child;
+  char *child_error;
+  guint16 child_notify;
+  gboolean child_notify_from_peer;
+} IkeHandshake;
+
+typedef struct
+{
+  guint32 spi_in, spi_out;
+  IkeSuite esp;
+  IkeMode mode;
+} IkeChild;
+
+typedef struct _IkeSa IkeSa;
+
+struct _IkeSa
+{
+  IkeEngine *engine;
+  IkeSaHandle handle;
+  IkeConfig *config; /* NULL for a responder until the lookup found one */
+  IkeEnds ends;
+  guint64 spi_i, spi_r; /* as on the wire, read big-endian */
+  guint64 our_spi;      /* key of the engine's SA table */
+  IkeSaState state;
+  guint initiator : 1;
+  guint nat_local : 1;
+  guint nat_remote : 1;
+  guint authenticated : 1;
+  IkeSuite suite;
+  IkeCipher *c_out, *c_in;
+  PK11SymKey *sk_d;
+  IkeHandshake *hs;
+  /* Message IDs (window 1): the next request we send, the next we accept. */
+  guint32 mid_out, mid_in;
+  /* Our request in flight, kept for retransmission. */
+  GBytes *req;
+  IkeRequestKind req_kind;
+  gint64 req_due;
+  guint req_tries;
+  /* Our response to request mid_in - 1, re-sent when it comes again. */
+  GBytes *resp;
+  gint64 last_rx;
+  gint64 expire; /* half-open until then (responder) */
+  IkeAuthMethod local_auth, remote_auth;
+  IkeIdType remote_id_type;
+  GBytes *remote_id;
+  GArray *children; /* IkeChild */
+};
+
+/* ---- A received message, as handlers see it ---- */
+
+/* One bit per payload type, for the table's required/optional sets. */
+#define IKE_PBIT(type) (1u << ((type) -IKE_PAYLOAD_SA + 1))
+
+typedef struct
+{
+  IkeEngine *engine;
+  gint64 now;
+  const IkeEnds *ends;
+  IkeSa *sa; /* NULL in state NONE until the handler creates one */
+  IkeMsg *msg;
+  const IkeHeader *hdr;
+  GBytes *plain;   /* the decrypted SK content, or NULL */
+  IkeInner *inner; /* parsed from plain, or NULL for IKE_SA_INIT */
+  guint32 present; /* IKE_PBIT of every payload type present */
+} IkeRx;
+
+typedef enum
+{
+  IKE_RX_NEXT, /* done: take the table's next state */
+  IKE_RX_STAY, /* done, state unchanged */
+  IKE_RX_DROP, /* ignored, nothing changed */
+  IKE_RX_DEAD, /* the SA failed or ended; reported already */
+} IkeRxResult;
+
+typedef IkeRxResult (*IkeExchangeHandler) (IkeRx *rx);
+
+/* ike-exchange.c: the table */
+void ike_exchange_dispatch (IkeRx *rx, IkeSaState state);
+const char *ike_sa_state_name (IkeSaState state);
+
+/* ike-engine.c: outputs, SA table, logging */
+void ike_engine_emit_send (IkeEngine *engine, const IkeEnds *ends, GBytes *data);
+/* Takes what @event holds. */
+void ike_engine_emit_event (IkeEngine *engine, IkeEvent *event);
+/* Takes what @request holds. */
+void ike_engine_emit_kernel (IkeEngine *engine, IkeKernelRequest *request);
+void ike_engine_reject (IkeEngine *engine, const IkeEnds *ends, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+IkeConfig *ike_engine_lookup (IkeEngine *engine, const IkeEnds *ends, const IkeIdentity *peer);
+IkeSa *ike_engine_find_half_open (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends);
+void ike_engine_register_sa (IkeEngine *engine, IkeSa *sa);
+void ike_engine_register_half_open (IkeEngine *engine, IkeSa *sa, gboolean half_open);
+guint ike_engine_half_open_max (IkeEngine *engine);
+guint ike_engine_cookie_threshold (IkeEngine *engine);
+gint64 ike_engine_half_open_timeout (IkeEngine *engine);
+/* Cookie (RFC 7296 §2.6) for Ni | IPi | SPIi; verify accepts the previous
+ * secret too, so a rotation does not reject cookies already handed out. */
+GBytes *ike_engine_make_cookie (IkeEngine *engine, gint64 now, GBytes *ni, const IkeEnds *ends,
+                                guint64 spi_i);
+gboolean ike_engine_check_cookie (IkeEngine *engine, gint64 now, GBytes *ni, const IkeEnds *ends,
+                                  guint64 spi_i, const IkeSlice *cookie);
+gboolean ike_ends_equal (const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+char *ike_ends_describe (const struct sockaddr_storage *addr);
+IkeSaHandle ike_engine_new_handle (IkeEngine *engine);
+/* The SA is DEAD: unlink it now, free it when the current input returns. */
+void ike_engine_bury (IkeEngine *engine, IkeSa *sa);
+/* The address bytes (4 or 16) and port of @addr; NULL for other families. */
+const guint8 *ike_addr_bytes (const struct sockaddr_storage *addr, gsize *len, guint16 *port);
+
+/* ike-config.c: a config the engine can use in @initiator's role */
+gboolean ike_config_check (const IkeConfig *config, GError **error);
+
+/* ike-sa.c: lifetime, message IDs, retransmission, failure */
+IkeSa *ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, GError **error);
+void ike_sa_free (IkeSa *sa);
+void ike_sa_handshake_free (IkeSa *sa);
+void ike_sa_set_config (IkeSa *sa, IkeConfig *config);
+/* Sends a request and keeps it for retransmission. */
+void ike_sa_send_request (IkeSa *sa, gint64 now, IkeRequestKind kind, GBytes *msg);
+/* Seals @inner (consumed) into a request with the next message ID. */
+gboolean ike_sa_request (IkeSa *sa, gint64 now, IkeRequestKind kind, guint8 exchange,
+                         IkeInnerBuilder *inner);
+/* Seals @inner (consumed) into the response to @rx and caches it. */
+gboolean ike_sa_respond (IkeSa *sa, IkeRx *rx, IkeInnerBuilder *inner);
+/* A response that carries one notify, nothing else. */
+gboolean ike_sa_respond_notify (IkeSa *sa, IkeRx *rx, guint16 notify);
+void ike_sa_request_done (IkeSa *sa);
+gint64 ike_sa_deadline (IkeSa *sa);
+void ike_sa_tick (IkeSa *sa, gint64 now);
+/* Reports the end of the SA (FAILED before it was up, DOWN after: Child SAs
+ * removed first) and marks it DEAD. */
+void ike_sa_fail (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer);
+void ike_sa_end (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer,
+                 gboolean peer_gone);
+void ike_sa_event_init (IkeSa *sa, IkeEvent *event, IkeEventKind kind);
+/* Header for a message of this SA; flags from our role. */
+void ike_sa_header (IkeSa *sa, IkeHeader *hdr, guint8 exchange, gboolean response, guint32 mid);
+
+/* ike-protect.c: SK */
+GBytes *ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner, GError **error);
+gboolean ike_protect_open (IkeSa *sa, IkeRx *rx, GError **error);
+
+/* Payload lookup in whichever part of the message holds it. */
+const IkePayload *ike_rx_find (IkeRx *rx, IkePayloadType type);
+const IkePayloadNotify *ike_rx_notify (IkeRx *rx, guint16 type);
+/* The first error notify (type < 16384), or NULL. */
+const IkePayloadNotify *ike_rx_error_notify (IkeRx *rx);
+
+/* ike-exch-init.c */
+void ike_suite_from_proposal (IkeSuite *suite, const IkeProposal *proposal);
+gboolean ike_init_start (IkeSa *sa, gint64 now, GError **error);
+IkeRxResult ike_init_handle_request (IkeRx *rx);
+IkeRxResult ike_init_handle_response (IkeRx *rx);
+IkeRxResult ike_init_handle_notify (IkeRx *rx);
+/* Answer an IKE_SA_INIT request without keeping state (errors, cookies). */
+void ike_init_respond_stateless (IkeRx *rx, guint16 notify, GBytes *data);
+
+/* ike-exch-auth.c */
+gboolean ike_auth_start (IkeSa *sa, gint64 now, GError **error);
+IkeRxResult ike_auth_handle_request (IkeRx *rx);
+IkeRxResult ike_auth_handle_response (IkeRx *rx);
+IkeRxResult ike_auth_handle_error (IkeRx *rx);
+/* Builds AUTH for us, or checks the peer's; ike-auth-method.c */
+gboolean ike_auth_make (IkeSa *sa, const guint8 *id_body, gsize id_len, IkePayload *auth,
+                        GBytes **data, GError **error);
+gboolean ike_auth_check (IkeSa *sa, const guint8 *id_body, gsize id_len, const IkePayloadAuth *auth,
+                         GError **error);
+
+/* ike-child.c: the first Child SA */
+gboolean ike_child_add_request (IkeSa *sa, IkeInnerBuilder *inner, GError **error);
+/* Responder: adds SA/TS (or an error notify) to the response. */
+gboolean ike_child_respond (IkeRx *rx, IkeInnerBuilder *inner, GError **error);
+/* Initiator: reads the response's Child SA part. */
+void ike_child_handle_response (IkeRx *rx);
+/* Reports the first Child SA (KERNEL install and CHILD_UP, or CHILD_FAILED). */
+void ike_child_commit (IkeSa *sa);
+void ike_child_pending_free (IkeHandshake *hs);
+void ike_child_remove_all (IkeSa *sa, const char *reason);
+IkeChild *ike_child_find (IkeSa *sa, guint32 spi_in);
+
+/* ike-exch-info.c */
+IkeRxResult ike_info_handle_request (IkeRx *rx);
+IkeRxResult ike_info_handle_response (IkeRx *rx);
+IkeRxResult ike_child_handle_create_request (IkeRx *rx);
+void ike_info_start_dpd (IkeSa *sa, gint64 now);
+gboolean ike_info_start_delete (IkeSa *sa, gint64 now, GError **error);
+void ike_info_send_auth_failed (IkeSa *sa, gint64 now);
+
+G_END_DECLS

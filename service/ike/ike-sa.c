@@ -1,0 +1,311 @@
+/* The IKE SA's life: creation, message IDs (window 1), the request in flight
+ * and its retransmission with exponential back-off, the cached response, the
+ * timers (half-open expiry, liveness) and the end, reported once. */
+#include "ike-engine-private.h"
+
+#include <string.h>
+
+#define MAX_BACKOFF_SHIFT 16
+
+IkeSa *
+ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, GError **error)
+{
+  g_autofree IkeSa *sa = g_new0 (IkeSa, 1);
+  guint8 spi[8];
+
+  if (!ike_random_ike_spi (spi, error))
+    return NULL;
+  sa->engine = engine;
+  sa->handle = ike_engine_new_handle (engine);
+  sa->ends = *ends;
+  sa->initiator = initiator;
+  sa->our_spi = GUINT64_FROM_BE (*(guint64 *) spi);
+  if (initiator)
+    sa->spi_i = sa->our_spi;
+  else
+    sa->spi_r = sa->our_spi;
+  sa->hs = g_new0 (IkeHandshake, 1);
+  sa->children = g_array_new (FALSE, TRUE, sizeof (IkeChild));
+  return g_steal_pointer (&sa);
+}
+
+void
+ike_sa_handshake_free (IkeSa *sa)
+{
+  IkeHandshake *hs = sa->hs;
+
+  if (hs == NULL)
+    return;
+  g_clear_pointer (&hs->dh, ike_dh_free);
+  g_clear_pointer (&hs->ni, g_bytes_unref);
+  g_clear_pointer (&hs->nr, g_bytes_unref);
+  g_clear_pointer (&hs->init_msg, g_bytes_unref);
+  g_clear_pointer (&hs->peer_init, g_bytes_unref);
+  ike_child_pending_free (hs);
+  g_clear_pointer (&hs->cookie, g_bytes_unref);
+  g_clear_pointer (&hs->sk_pi, PK11_FreeSymKey);
+  g_clear_pointer (&hs->sk_pr, PK11_FreeSymKey);
+  g_clear_pointer (&sa->hs, g_free);
+}
+
+void
+ike_sa_free (IkeSa *sa)
+{
+  ike_sa_handshake_free (sa);
+  g_clear_pointer (&sa->c_out, ike_cipher_free);
+  g_clear_pointer (&sa->c_in, ike_cipher_free);
+  g_clear_pointer (&sa->sk_d, PK11_FreeSymKey);
+  g_clear_pointer (&sa->req, g_bytes_unref);
+  g_clear_pointer (&sa->resp, g_bytes_unref);
+  g_clear_pointer (&sa->remote_id, g_bytes_unref);
+  g_clear_pointer (&sa->config, ike_config_unref);
+  g_array_unref (sa->children);
+  g_free (sa);
+}
+
+void
+ike_sa_set_config (IkeSa *sa, IkeConfig *config)
+{
+  ike_config_ref (config);
+  g_clear_pointer (&sa->config, ike_config_unref);
+  sa->config = config;
+}
+
+void
+ike_sa_header (IkeSa *sa, IkeHeader *hdr, guint8 exchange, gboolean response, guint32 mid)
+{
+  *hdr = (IkeHeader){ .spi_i = sa->spi_i,
+                      .spi_r = sa->spi_r,
+                      .exchange = exchange,
+                      .flags = (sa->initiator ? IKE_FLAG_INITIATOR : 0)
+                               | (response ? IKE_FLAG_RESPONSE : 0),
+                      .message_id = mid };
+}
+
+/* ---- Requests and responses ---- */
+
+static gint64
+retransmit_delay (IkeSa *sa)
+{
+  return sa->config->retransmit_base << MIN (sa->req_tries, MAX_BACKOFF_SHIFT);
+}
+
+void
+ike_sa_send_request (IkeSa *sa, gint64 now, IkeRequestKind kind, GBytes *msg)
+{
+  g_clear_pointer (&sa->req, g_bytes_unref);
+  sa->req = g_bytes_ref (msg);
+  sa->req_kind = kind;
+  sa->req_tries = 0;
+  sa->req_due = now + retransmit_delay (sa);
+  sa->mid_out++;
+  ike_engine_emit_send (sa->engine, &sa->ends, msg);
+}
+
+void
+ike_sa_request_done (IkeSa *sa)
+{
+  g_clear_pointer (&sa->req, g_bytes_unref);
+  sa->req_kind = IKE_REQ_NONE;
+}
+
+gboolean
+ike_sa_request (IkeSa *sa, gint64 now, IkeRequestKind kind, guint8 exchange, IkeInnerBuilder *inner)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) msg = NULL;
+  IkeHeader hdr;
+
+  ike_sa_header (sa, &hdr, exchange, FALSE, sa->mid_out);
+  msg = ike_protect_seal (sa, &hdr, inner, &error);
+  if (msg == NULL)
+    {
+      g_warning ("IKE SA %" G_GUINT64_FORMAT ": cannot build %s: %s", sa->handle,
+                 ike_exchange_name (exchange), error->message);
+      return FALSE;
+    }
+  ike_sa_send_request (sa, now, kind, msg);
+  return TRUE;
+}
+
+gboolean
+ike_sa_respond (IkeSa *sa, IkeRx *rx, IkeInnerBuilder *inner)
+{
+  g_autoptr (GError) error = NULL;
+  GBytes *msg;
+  IkeHeader hdr;
+
+  ike_sa_header (sa, &hdr, rx->hdr->exchange, TRUE, rx->hdr->message_id);
+  msg = ike_protect_seal (sa, &hdr, inner, &error);
+  if (msg == NULL)
+    {
+      g_warning ("IKE SA %" G_GUINT64_FORMAT ": cannot answer %s: %s", sa->handle,
+                 ike_exchange_name (hdr.exchange), error->message);
+      return FALSE;
+    }
+  g_clear_pointer (&sa->resp, g_bytes_unref);
+  sa->resp = msg;
+  sa->mid_in = rx->hdr->message_id + 1;
+  ike_engine_emit_send (sa->engine, &sa->ends, msg);
+  return TRUE;
+}
+
+gboolean
+ike_sa_respond_notify (IkeSa *sa, IkeRx *rx, guint16 notify)
+{
+  IkeInnerBuilder *inner = ike_inner_builder_new ();
+
+  if (!ike_inner_builder_add_notify (inner, notify, NULL, 0, NULL))
+    {
+      ike_inner_builder_free (inner);
+      return FALSE;
+    }
+  return ike_sa_respond (sa, rx, inner);
+}
+
+/* ---- Timers ---- */
+
+static gint64
+dpd_due (IkeSa *sa)
+{
+  if (sa->state != IKE_STATE_ESTABLISHED || sa->config->dpd_delay == 0 || sa->req != NULL)
+    return G_MAXINT64;
+  return sa->last_rx + sa->config->dpd_delay;
+}
+
+gint64
+ike_sa_deadline (IkeSa *sa)
+{
+  gint64 due = dpd_due (sa);
+
+  if (sa->state == IKE_STATE_DEAD)
+    return G_MAXINT64;
+  if (sa->req != NULL)
+    due = MIN (due, sa->req_due);
+  if (sa->state == IKE_STATE_R_INIT_DONE)
+    due = MIN (due, sa->expire);
+  return due;
+}
+
+static void
+retransmit_exhausted (IkeSa *sa)
+{
+  g_autofree char *reason = g_strdup_printf (
+      "no response to %s after %u retransmissions",
+      ike_exchange_name (sa->req_kind == IKE_REQ_INIT   ? IKE_EXCHANGE_SA_INIT
+                         : sa->req_kind == IKE_REQ_AUTH ? IKE_EXCHANGE_AUTH
+                                                        : IKE_EXCHANGE_INFORMATIONAL),
+      sa->req_tries);
+
+  if (sa->state == IKE_STATE_DELETING)
+    ike_sa_end (sa, "deleted locally (the peer did not confirm)", 0, FALSE, FALSE);
+  else if (sa->state == IKE_STATE_ESTABLISHED)
+    ike_sa_end (sa, reason, 0, FALSE, TRUE);
+  else
+    ike_sa_fail (sa, reason, 0, FALSE);
+}
+
+static void
+retransmit (IkeSa *sa, gint64 now)
+{
+  if (sa->req_kind == IKE_REQ_NOTIFY)
+    return ike_sa_request_done (sa);
+  if (sa->req_tries >= sa->config->retransmit_limit)
+    return retransmit_exhausted (sa);
+  sa->req_tries++;
+  sa->req_due = now + retransmit_delay (sa);
+  ike_engine_emit_send (sa->engine, &sa->ends, sa->req);
+}
+
+void
+ike_sa_tick (IkeSa *sa, gint64 now)
+{
+  if (sa->state == IKE_STATE_R_INIT_DONE && now >= sa->expire)
+    {
+      /* Nobody asked for this SA: no event, one log line. */
+      ike_engine_reject (sa->engine, &sa->ends, "half-open IKE SA expired without IKE_AUTH");
+      sa->state = IKE_STATE_DEAD;
+      ike_engine_bury (sa->engine, sa);
+      return;
+    }
+  if (sa->req != NULL && now >= sa->req_due)
+    retransmit (sa, now);
+  else if (now >= dpd_due (sa))
+    ike_info_start_dpd (sa, now);
+}
+
+/* ---- The end ---- */
+
+void
+ike_sa_event_init (IkeSa *sa, IkeEvent *event, IkeEventKind kind)
+{
+  IkeConfig *config = sa->config;
+
+  memset (event, 0, sizeof *event);
+  event->kind = kind;
+  event->sa = sa->handle;
+  event->config = config != NULL ? g_strdup (config->name) : NULL;
+  event->initiator = sa->initiator;
+  event->ike = sa->suite;
+  event->local_auth = sa->local_auth;
+  event->remote_auth = sa->remote_auth;
+  event->authenticated = sa->authenticated;
+  event->nat_local = sa->nat_local;
+  event->nat_remote = sa->nat_remote;
+  if (config != NULL && config->local.id != NULL)
+    {
+      event->local_id_type = config->local.id_type;
+      event->local_id = g_bytes_ref (config->local.id);
+    }
+  if (sa->remote_id != NULL)
+    {
+      event->remote_id_type = sa->remote_id_type;
+      event->remote_id = g_bytes_ref (sa->remote_id);
+    }
+}
+
+static void
+sa_event (IkeSa *sa, IkeEventKind kind, const char *reason, guint16 notify, gboolean from_peer)
+{
+  IkeEvent event;
+
+  ike_sa_event_init (sa, &event, kind);
+  event.reason = g_strdup (reason);
+  event.notify = notify;
+  event.notify_from_peer = from_peer;
+  ike_engine_emit_event (sa->engine, &event);
+}
+
+void
+ike_sa_fail (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer)
+{
+  if (sa->state == IKE_STATE_DEAD)
+    return;
+  if (sa->state == IKE_STATE_ESTABLISHED || sa->state == IKE_STATE_DELETING)
+    return ike_sa_end (sa, reason, notify, from_peer, FALSE);
+  g_message ("IKE SA %" G_GUINT64_FORMAT " (%s) failed: %s", sa->handle,
+             sa->config != NULL ? sa->config->name : "no config", reason);
+  sa_event (sa, IKE_EVENT_IKE_FAILED, reason, notify, from_peer);
+  sa->state = IKE_STATE_DEAD;
+  ike_engine_bury (sa->engine, sa);
+}
+
+void
+ike_sa_end (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer, gboolean peer_gone)
+{
+  IkeEvent event;
+
+  if (sa->state == IKE_STATE_DEAD)
+    return;
+  ike_child_remove_all (sa, reason);
+  g_message ("IKE SA %" G_GUINT64_FORMAT " (%s) down: %s", sa->handle, sa->config->name, reason);
+  ike_sa_event_init (sa, &event, IKE_EVENT_IKE_DOWN);
+  event.reason = g_strdup (reason);
+  event.notify = notify;
+  event.notify_from_peer = from_peer;
+  event.peer_gone = peer_gone;
+  event.action = sa->config->peer_gone;
+  ike_engine_emit_event (sa->engine, &event);
+  sa->state = IKE_STATE_DEAD;
+  ike_engine_bury (sa->engine, sa);
+}

@@ -1,0 +1,54 @@
+/* Two IKE engines back to back in memory: a "wire" carries what one sends
+ * to the other, a fake clock jumps to the next deadline, and the wire can
+ * drop, duplicate and reorder datagrams from a seeded generator. */
+#pragma once
+
+#include <glib.h>
+
+#include "ike-engine.h"
+
+typedef struct
+{
+  IkeEngine *engine;
+  IkeEnds ends;      /* as this side sees them */
+  IkeConfig *config; /* what the lookup returns (responder) */
+  GPtrArray *events; /* IkeOutput *, kind EVENT */
+  GPtrArray *kernel; /* IkeOutput *, kind KERNEL */
+  guint n_lookups;
+  guint n_sent;
+  GPtrArray *sent; /* GBytes of every datagram sent */
+} TestPeer;
+
+typedef struct
+{
+  TestPeer a, b; /* a initiates */
+  gint64 now;
+  GQueue wire; /* TestDatagram */
+  GRand *rand;
+  gdouble drop, dup;
+  gboolean reorder;
+  gboolean dead_b; /* b receives and sends nothing */
+} TestWire;
+
+TestWire *test_wire_new (IkeConfig *a, IkeConfig *b, guint32 seed);
+void test_wire_free (TestWire *wire);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestWire, test_wire_free)
+
+IkeSaHandle test_wire_initiate (TestWire *wire);
+/* Moves datagrams and time until nothing is due before now + @horizon. */
+void test_wire_run (TestWire *wire, gint64 horizon);
+void test_wire_inject (TestWire *wire, TestPeer *to, GBytes *datagram);
+
+/* The first event of @kind after index *from (which it updates), or NULL. */
+const IkeEvent *test_peer_event (TestPeer *peer, IkeEventKind kind);
+guint test_peer_count_events (TestPeer *peer, IkeEventKind kind);
+const IkeKernelRequest *test_peer_kernel (TestPeer *peer, IkeKernelOp op);
+/* Asserts both sides installed one Child SA each, mirrored: SPIs and keys. */
+void test_assert_children_match (TestWire *wire);
+
+/* Configs and keys for tests */
+IkeConfig *test_config_psk (const char *name, const char *local_fqdn, const char *psk);
+void test_config_set_proposals (IkeConfig *config, const char *ike, const char *esp);
+void test_ts_v4 (IkeTs *ts, const char *start, const char *end);
+void test_nss_keys (SECKEYPrivateKey **priv, SECKEYPublicKey **pub, gboolean rsa);
+extern const IkeIdentity test_id_any;
