@@ -29,7 +29,8 @@ ike_auth_signed_octets (IkePrfId prf, PK11SymKey *sk_p, GBytes *message, GBytes 
     return NULL;
   octets = g_byte_array_sized_new (
       (guint) (g_bytes_get_size (message) + g_bytes_get_size (nonce) + ike_prf_length (prf)));
-  g_byte_array_append (octets, g_bytes_get_data (message, NULL), (guint) g_bytes_get_size (message));
+  g_byte_array_append (octets, g_bytes_get_data (message, NULL),
+                       (guint) g_bytes_get_size (message));
   g_byte_array_append (octets, g_bytes_get_data (nonce, NULL), (guint) g_bytes_get_size (nonce));
   g_byte_array_append (octets, g_bytes_get_data (maced_id, NULL),
                        (guint) g_bytes_get_size (maced_id));
@@ -51,8 +52,7 @@ ike_auth_shared_key (IkePrfId prf, PK11SymKey *secret, GBytes *signed_octets, GE
 }
 
 GBytes *
-ike_auth_psk (IkePrfId prf, const guint8 *psk, gsize psk_len, GBytes *signed_octets,
-              GError **error)
+ike_auth_psk (IkePrfId prf, const guint8 *psk, gsize psk_len, GBytes *signed_octets, GError **error)
 {
   g_autoptr (PK11SymKey) secret = NULL;
 

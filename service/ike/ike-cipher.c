@@ -30,7 +30,7 @@ struct _IkeCipher
   PK11SymKey *integ; /* AES-CBC only */
   CK_MECHANISM_TYPE integ_mechanism;
   gsize icv_len;
-  /* AEAD IVs: a counter (see next_aead_iv) */
+  /* AEAD IVs: a counter (see setup_aead) */
   guint64 next_iv;
   guint64 first_iv;
   gboolean ivs_exhausted;
@@ -183,8 +183,8 @@ setup_cbc (IkeCipher *cipher, const IkeCipherSpec *spec, PK11SymKey *sk_e, PK11S
                                       IKE_KEY_FLAGS_CIPHER, error);
   if (cipher->key == NULL)
     return FALSE;
-  cipher->integ = ike_symkey_slice_for (sk_a, 0, ike_symkey_length (sk_a),
-                                        cipher->integ_mechanism, CKF_SIGN | CKF_VERIFY, error);
+  cipher->integ = ike_symkey_slice_for (sk_a, 0, ike_symkey_length (sk_a), cipher->integ_mechanism,
+                                        CKF_SIGN | CKF_VERIFY, error);
   return cipher->integ != NULL;
 }
 
@@ -194,8 +194,7 @@ ike_cipher_new (const IkeCipherSpec *spec, PK11SymKey *sk_e, PK11SymKey *sk_a, G
   g_autoptr (IkeCipher) cipher = NULL;
 
   if (!ike_cipher_spec_check (spec, error)
-      || !check_key_length (sk_e, ike_encr_key_length (spec->encr, spec->key_bits), "SK_e",
-                            error))
+      || !check_key_length (sk_e, ike_encr_key_length (spec->encr, spec->key_bits), "SK_e", error))
     return NULL;
   cipher = g_new0 (IkeCipher, 1);
   switch (spec->encr)
@@ -230,12 +229,11 @@ ike_cipher_free (IkeCipher *cipher)
 /* One PK11_Encrypt or PK11_Decrypt call with the cipher's parameters.  AEAD
  * output carries the tag after the ciphertext; out must have room for it. */
 static gboolean
-run_cipher (IkeCipher *cipher, gboolean encrypt, const guint8 *iv, const guint8 *aad,
-            gsize aad_len, const guint8 *in, gsize in_len, guint8 *out, gsize out_max,
-            gsize *out_len)
+run_cipher (IkeCipher *cipher, gboolean encrypt, const guint8 *iv, const guint8 *aad, gsize aad_len,
+            const guint8 *in, gsize in_len, guint8 *out, gsize out_max, gsize *out_len)
 {
   guint8 nonce[AEAD_NONCE_LEN];
-  CK_GCM_PARAMS gcm = { 0 };
+  CK_GCM_PARAMS_V3 gcm = { 0 };
   CK_SALSA20_CHACHA20_POLY1305_PARAMS chacha = { 0 };
   SECItem param = { siBuffer, NULL, 0 };
   unsigned int written = 0;
@@ -251,14 +249,20 @@ run_cipher (IkeCipher *cipher, gboolean encrypt, const guint8 *iv, const guint8 
   switch (cipher->kind)
     {
     case CIPHER_AES_GCM:
-      gcm = (CK_GCM_PARAMS){ nonce, sizeof nonce, sizeof nonce * 8, (CK_BYTE_PTR) aad, aad_len,
-                             AEAD_ICV_LEN * 8 };
+      gcm.pIv = nonce;
+      gcm.ulIvLen = sizeof nonce;
+      gcm.ulIvBits = sizeof nonce * 8;
+      gcm.pAAD = (CK_BYTE_PTR) aad;
+      gcm.ulAADLen = aad_len;
+      gcm.ulTagBits = AEAD_ICV_LEN * 8;
       param.data = (unsigned char *) &gcm;
       param.len = sizeof gcm;
       break;
     case CIPHER_CHACHA20_POLY1305:
-      chacha = (CK_SALSA20_CHACHA20_POLY1305_PARAMS){ nonce, sizeof nonce, (CK_BYTE_PTR) aad,
-                                                      aad_len };
+      chacha.pNonce = nonce;
+      chacha.ulNonceLen = sizeof nonce;
+      chacha.pAAD = (CK_BYTE_PTR) aad;
+      chacha.ulAADLen = aad_len;
       param.data = (unsigned char *) &chacha;
       param.len = sizeof chacha;
       break;
@@ -268,8 +272,8 @@ run_cipher (IkeCipher *cipher, gboolean encrypt, const guint8 *iv, const guint8 
       break;
     }
   rv = (encrypt ? PK11_Encrypt : PK11_Decrypt) (cipher->key, cipher_mechanism (cipher->kind),
-                                                &param, out, &written, (unsigned int) out_max,
-                                                in, (unsigned int) in_len);
+                                                &param, out, &written, (unsigned int) out_max, in,
+                                                (unsigned int) in_len);
   *out_len = written;
   return rv == SECSuccess;
 }
@@ -289,8 +293,8 @@ compute_icv (IkeCipher *cipher, const guint8 *aad, gsize aad_len, const guint8 *
 
   if (aad_len > G_MAXUINT || data_len > G_MAXUINT)
     return FALSE;
-  context = PK11_CreateContextBySymKey (cipher->integ_mechanism, CKA_SIGN, cipher->integ,
-                                        &no_params);
+  context
+      = PK11_CreateContextBySymKey (cipher->integ_mechanism, CKA_SIGN, cipher->integ, &no_params);
   if (context == NULL)
     return FALSE;
   rv = PK11_DigestBegin (context);
@@ -332,20 +336,22 @@ GBytes *
 ike_cipher_seal (IkeCipher *cipher, const guint8 *aad, gsize aad_len, const guint8 *plain,
                  gsize plain_len, GError **error)
 {
-  gsize body_len = ike_cipher_sealed_length (cipher, plain_len);
   gsize iv_len = ike_cipher_iv_length (cipher);
-  gsize inner_len = body_len - iv_len - cipher->icv_len;
+  gsize body_len, inner_len;
   g_autofree guint8 *body = NULL;
   guint8 *inner;
   gsize written = 0;
   gboolean ok;
 
-  if (plain_len >= G_MAXUINT - 64)
+  /* An IKE message is at most 64 KiB; NSS counts in unsigned int. */
+  if (plain_len > G_MAXUINT16 || aad_len > G_MAXUINT16)
     {
       g_set_error_literal (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INVALID,
-                           "plaintext too long");
+                           "too long for an IKE message");
       return NULL;
     }
+  body_len = ike_cipher_sealed_length (cipher, plain_len);
+  inner_len = body_len - iv_len - cipher->icv_len;
   body = g_malloc0 (body_len);
   if (!next_iv (cipher, body, error))
     return NULL;
@@ -372,8 +378,7 @@ ike_cipher_seal (IkeCipher *cipher, const guint8 *aad, gsize aad_len, const guin
 /* Verifies the ICV of a CBC body in constant time, before anything is
  * decrypted. */
 static gboolean
-check_icv (IkeCipher *cipher, const guint8 *aad, gsize aad_len, const guint8 *body,
-           gsize body_len)
+check_icv (IkeCipher *cipher, const guint8 *aad, gsize aad_len, const guint8 *body, gsize body_len)
 {
   guint8 icv[HASH_LENGTH_MAX];
   gsize covered = body_len - cipher->icv_len;

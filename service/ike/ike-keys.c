@@ -59,8 +59,8 @@ ike_cipher_spec_check (const IkeCipherSpec *spec, GError **error)
   if (ike_encr_key_length (spec->encr, spec->key_bits) == 0)
     {
       g_set_error (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_UNSUPPORTED,
-                   "encryption transform %u with a %u-bit key is not supported",
-                   (guint) spec->encr, (guint) spec->key_bits);
+                   "encryption transform %u with a %u-bit key is not supported", (guint) spec->encr,
+                   (guint) spec->key_bits);
       return FALSE;
     }
   /* An AEAD cipher authenticates by itself (RFC 5282 §8); a plain cipher
@@ -165,9 +165,9 @@ ike_sa_keys_clear (IkeSaKeys *keys)
 }
 
 gboolean
-ike_sa_keys_derive (IkeSaKeys *keys, IkePrfId prf, const IkeCipherSpec *spec,
-                    PK11SymKey *skeyseed, GBytes *ni, GBytes *nr, const guint8 *spi_i,
-                    const guint8 *spi_r, GError **error)
+ike_sa_keys_derive (IkeSaKeys *keys, IkePrfId prf, const IkeCipherSpec *spec, PK11SymKey *skeyseed,
+                    GBytes *ni, GBytes *nr, const guint8 *spi_i, const guint8 *spi_r,
+                    GError **error)
 {
   gsize prf_len = ike_prf_length (prf);
   gsize encr_len = ike_encr_key_length (spec->encr, spec->key_bits);
@@ -230,9 +230,8 @@ take_secret (IkeSecret **out, PK11SymKey *keymat, gsize *offset, gsize len, GErr
 }
 
 gboolean
-ike_child_keys_derive (IkeChildKeys *keys, IkePrfId prf, const IkeCipherSpec *esp,
-                       PK11SymKey *sk_d, PK11SymKey *g_ir_new, GBytes *ni, GBytes *nr,
-                       GError **error)
+ike_child_keys_derive (IkeChildKeys *keys, IkePrfId prf, const IkeCipherSpec *esp, PK11SymKey *sk_d,
+                       PK11SymKey *g_ir_new, GBytes *ni, GBytes *nr, GError **error)
 {
   gsize encr_len = ike_encr_key_length (esp->encr, esp->key_bits);
   gsize integ_len = ike_integ_key_length (esp->integ);

@@ -70,8 +70,7 @@ ike_prf (IkePrfId prf, PK11SymKey *key, const guint8 *data, gsize len, GError **
     return NULL;
   if (len > G_MAXUINT)
     {
-      g_set_error_literal (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INVALID,
-                           "PRF input too long");
+      g_set_error_literal (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INVALID, "PRF input too long");
       return NULL;
     }
   context = PK11_CreateContextBySymKey (ike_prf_mechanism (prf), CKA_SIGN, key, &no_params);
@@ -139,8 +138,7 @@ ike_prf_plus (IkePrfId prf, PK11SymKey *key, PK11SymKey *seed_key, const guint8 
     }
   if (seed_key == NULL && seed_len == 0)
     {
-      g_set_error_literal (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INVALID,
-                           "prf+ needs a seed");
+      g_set_error_literal (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INVALID, "prf+ needs a seed");
       return NULL;
     }
   return ike_symkey_derive (key, CKM_NSS_IKE_PRF_PLUS_DERIVE, &params, sizeof params,
