@@ -8,6 +8,11 @@
 #define DEFAULT_RETRANSMIT_BASE (500 * G_TIME_SPAN_MILLISECOND)
 #define DEFAULT_RETRANSMIT_LIMIT 5
 #define MAX_ID_LEN 1024
+#define DEFAULT_IKE_SOFT (4 * G_TIME_SPAN_HOUR)
+#define DEFAULT_IKE_HARD (DEFAULT_IKE_SOFT + 30 * G_TIME_SPAN_MINUTE)
+#define DEFAULT_CHILD_SOFT G_TIME_SPAN_HOUR
+#define DEFAULT_CHILD_HARD (DEFAULT_CHILD_SOFT + 10 * G_TIME_SPAN_MINUTE)
+#define DEFAULT_JITTER 10
 
 G_DEFINE_QUARK (ike - engine - error - quark, ike_engine_error)
 
@@ -24,6 +29,11 @@ ike_config_new (const char *name)
   config->retransmit_base = DEFAULT_RETRANSMIT_BASE;
   config->retransmit_limit = DEFAULT_RETRANSMIT_LIMIT;
   config->peer_gone = IKE_PEER_GONE_CLEAR;
+  config->ike_soft = DEFAULT_IKE_SOFT;
+  config->ike_hard = DEFAULT_IKE_HARD;
+  config->child_soft = DEFAULT_CHILD_SOFT;
+  config->child_hard = DEFAULT_CHILD_HARD;
+  config->jitter = DEFAULT_JITTER;
   return config;
 }
 
@@ -206,6 +216,60 @@ ike_config_set_dpd (IkeConfig *config, gint64 delay_us, IkePeerGoneAction action
 {
   config->dpd_delay = MAX (delay_us, 0);
   config->peer_gone = action;
+}
+
+static gboolean
+check_lifetime (IkeConfig *config, gint64 soft, gint64 hard, GError **error)
+{
+  if (soft < 0 || hard < 0 || (soft > 0 && hard > 0 && soft >= hard))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: the rekey time must come before the hard lifetime", config->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ike_config_set_ike_lifetime (IkeConfig *config, gint64 soft_us, gint64 hard_us, GError **error)
+{
+  if (!check_lifetime (config, soft_us, hard_us, error))
+    return FALSE;
+  config->ike_soft = soft_us;
+  config->ike_hard = hard_us;
+  return TRUE;
+}
+
+gboolean
+ike_config_set_child_lifetime (IkeConfig *config, gint64 soft_us, gint64 hard_us, GError **error)
+{
+  if (!check_lifetime (config, soft_us, hard_us, error))
+    return FALSE;
+  config->child_soft = soft_us;
+  config->child_hard = hard_us;
+  return TRUE;
+}
+
+void
+ike_config_set_lifetime_jitter (IkeConfig *config, guint percent)
+{
+  config->jitter = MIN (percent, 100);
+}
+
+/* The jitter comes from NSS like every other random number of the engine:
+ * the clock is an input here, never a source of randomness. */
+gint64
+ike_config_rekey_time (const IkeConfig *config, gint64 now, gint64 soft)
+{
+  guint32 r = 0;
+  gint64 span;
+
+  if (soft <= 0)
+    return G_MAXINT64;
+  span = soft / 100 * config->jitter;
+  if (span > 0 && ike_random_bytes ((guint8 *) &r, sizeof r, NULL))
+    soft -= (gint64) (((guint64) r * (guint64) span) >> 32);
+  return now + soft;
 }
 
 static gboolean

@@ -37,6 +37,10 @@ struct _IkeConfig
   guint retransmit_limit;
   gint64 dpd_delay;
   IkePeerGoneAction peer_gone;
+  /* Lifetimes (0: none): rekey at soft less up to jitter percent, delete at
+   * hard. */
+  gint64 ike_soft, ike_hard, child_soft, child_hard;
+  guint jitter;
 };
 
 /* ---- The IKE SA ---- */
@@ -48,9 +52,11 @@ typedef enum
   IKE_STATE_R_INIT_DONE, /* responder, half-open: IKE_SA_INIT answered */
   IKE_STATE_I_AUTH_SENT, /* initiator, IKE_AUTH request out */
   IKE_STATE_ESTABLISHED,
-  IKE_STATE_DELETING, /* our Delete of the IKE SA is out */
-  IKE_STATE_DEAD,     /* reported; freed when the current input returns */
-  IKE_STATE_SAME,     /* table only: the handler keeps the state */
+  IKE_STATE_DELETING,  /* our Delete of the IKE SA is out */
+  IKE_STATE_REKEYED,   /* replaced by a rekeyed IKE SA; the peer deletes it */
+  IKE_STATE_TOMBSTONE, /* responder after AUTHENTICATION_FAILED: replays it */
+  IKE_STATE_DEAD,      /* reported; freed when the current input returns */
+  IKE_STATE_SAME,      /* table only: the handler keeps the state */
 } IkeSaState;
 
 /* What a request in flight is for, to read its response. */
@@ -62,7 +68,25 @@ typedef enum
   IKE_REQ_DPD,
   IKE_REQ_DELETE,
   IKE_REQ_NOTIFY, /* a one-shot error report: not retransmitted */
+  IKE_REQ_CREATE, /* CREATE_CHILD_SA: sa->create says what for */
+  IKE_REQ_DELETE_CHILD,
 } IkeRequestKind;
+
+/* Work an established IKE SA has to do, one exchange at a time (window 1). */
+typedef enum
+{
+  IKE_TASK_DELETE_CHILD, /* spi: our inbound SPI (the child may be gone) */
+  IKE_TASK_CREATE_CHILD,
+  IKE_TASK_REKEY_CHILD, /* spi: our inbound SPI of the child */
+  IKE_TASK_REKEY_IKE,
+} IkeTaskKind;
+
+typedef struct
+{
+  IkeTaskKind kind;
+  guint32 spi;
+  gint64 not_before; /* after TEMPORARY_FAILURE */
+} IkeTask;
 
 /* Everything only IKE_SA_INIT and IKE_AUTH need; freed when the SA is up, so
  * an established SA keeps neither the IKE_SA_INIT messages nor the nonces. */
@@ -91,7 +115,31 @@ typedef struct
   guint32 spi_in, spi_out;
   IkeSuite esp;
   IkeMode mode;
+  guint n_ts_local, n_ts_remote;
+  IkeTs ts_local[IKE_CONFIG_MAX_TS];
+  IkeTs ts_remote[IKE_CONFIG_MAX_TS];
+  gint64 rekey_at, expire_at; /* soft and hard lifetime; G_MAXINT64: none */
+  guint32 replaced_by;        /* rekeyed: the new child's inbound SPI, else 0 */
 } IkeChild;
+
+/* Our CREATE_CHILD_SA request in flight, to read its response. */
+typedef struct
+{
+  IkeTaskKind kind;
+  guint32 rekey_spi; /* REKEY_CHILD: our inbound SPI of the old child */
+  guint32 spi;       /* child: our new inbound SPI */
+  guint64 ike_spi;   /* REKEY_IKE: our SPI of the new IKE SA */
+  GBytes *ni;
+  IkeDh *dh; /* PFS or IKE rekey */
+  guint n_ke_tries;
+  IkeKernelRequest offer; /* mode and selectors offered */
+  /* Collision (§2.8.1): the peer rekeyed the same SA while this was out.
+   * peer_low is the lower nonce of the peer's exchange; what it made is
+   * peer_spi (child: our inbound SPI) or peer_sa (IKE: the new SA). */
+  GBytes *peer_low;
+  guint32 peer_spi;
+  IkeSaHandle peer_sa;
+} IkeCreate;
 
 typedef struct _IkeSa IkeSa;
 
@@ -127,6 +175,12 @@ struct _IkeSa
   IkeIdType remote_id_type;
   GBytes *remote_id;
   GArray *children; /* IkeChild */
+  GArray *tasks;    /* IkeTask, in order */
+  IkeCreate *create;
+  gint64 rekey_at, expire_at;        /* IKE SA lifetime; G_MAXINT64: none */
+  IkeSaHandle replaces, replaced_by; /* IKE rekey */
+  guint quiet : 1;                   /* lost a rekey collision: no events */
+  guint up_reported : 1;             /* IKE_UP went out */
 };
 
 /* ---- A received message, as handlers see it ---- */
@@ -185,6 +239,10 @@ gboolean ike_engine_check_cookie (IkeEngine *engine, gint64 now, GBytes *ni, con
 gboolean ike_ends_equal (const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 char *ike_ends_describe (const struct sockaddr_storage *addr);
 IkeSaHandle ike_engine_new_handle (IkeEngine *engine);
+/* The "now" of the input being handled. */
+gint64 ike_engine_now (IkeEngine *engine);
+/* An input starts at @now. */
+void ike_engine_begin (IkeEngine *engine, gint64 now);
 /* The SA is DEAD: unlink it now, free it when the current input returns. */
 void ike_engine_bury (IkeEngine *engine, IkeSa *sa);
 /* The address bytes (4 or 16) and port of @addr; NULL for other families. */
@@ -192,6 +250,17 @@ const guint8 *ike_addr_bytes (const struct sockaddr_storage *addr, gsize *len, g
 
 /* ike-config.c: a config the engine can use in @initiator's role */
 gboolean ike_config_check (const IkeConfig *config, GError **error);
+/* Soft lifetime less a random share of up to config->jitter percent;
+ * G_MAXINT64 for none. */
+gint64 ike_config_rekey_time (const IkeConfig *config, gint64 now, gint64 soft);
+IkeSa *ike_engine_find_handle (IkeEngine *engine, IkeSaHandle handle);
+/* Calls @func for every live IKE SA (it may end them). */
+void ike_engine_foreach_sa (IkeEngine *engine, void (*func) (IkeSa *sa, gpointer data),
+                            gpointer data);
+/* Responder SAs by the initiator's SPI from IKE_SA_INIT, half-open or not. */
+IkeSa *ike_engine_find_by_spi_i (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends);
+void ike_engine_register_spi_i (IkeEngine *engine, IkeSa *sa);
+void ike_engine_sweep (IkeEngine *engine);
 
 /* ike-sa.c: lifetime, message IDs, retransmission, failure */
 IkeSa *ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, GError **error);
@@ -216,6 +285,12 @@ void ike_sa_fail (IkeSa *sa, const char *reason, guint16 notify, gboolean from_p
 void ike_sa_end (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer,
                  gboolean peer_gone);
 void ike_sa_event_init (IkeSa *sa, IkeEvent *event, IkeEventKind kind);
+/* Responder after AUTHENTICATION_FAILED: reported, but kept until the
+ * half-open timeout to replay its answer to a retransmitted request. */
+void ike_sa_tombstone (IkeSa *sa, const char *reason, guint16 notify);
+/* Copies what the peer proved, the config and the ends to a rekeyed SA. */
+void ike_sa_inherit (IkeSa *sa, IkeSa *old);
+void ike_sa_report_up (IkeSa *sa);
 /* Header for a message of this SA; flags from our role. */
 void ike_sa_header (IkeSa *sa, IkeHeader *hdr, guint8 exchange, gboolean response, guint32 mid);
 
@@ -249,6 +324,48 @@ gboolean ike_auth_make (IkeSa *sa, const guint8 *id_body, gsize id_len, IkePaylo
 gboolean ike_auth_check (IkeSa *sa, const guint8 *id_body, gsize id_len, const IkePayloadAuth *auth,
                          GError **error);
 
+/* ike-ts.c: traffic selectors */
+guint ike_ts_config (IkeSa *sa, gboolean local, IkeTs *out);
+/* The peer's selectors narrowed to ours: every non-empty intersection. */
+guint ike_ts_narrow (const IkePayloadTs *peer, const IkeTs *ours, guint n_ours, IkeTs *out);
+/* Initiator: each selector the responder chose lies within one we offered. */
+gboolean ike_ts_within (const IkePayloadTs *got, const IkeTs *offered, guint n_offered, IkeTs *out);
+gboolean ike_ts_add (IkeInnerBuilder *inner, IkePayloadType type, const IkeTs *ts, guint n,
+                     GError **error);
+
+/* ike-task.c: the queue of exchanges, lifetimes */
+void ike_task_add (IkeSa *sa, IkeTaskKind kind, guint32 spi);
+gboolean ike_task_pending (IkeSa *sa, IkeTaskKind kind, guint32 spi);
+/* Starts the next task when nothing is in flight. */
+void ike_task_kick (IkeSa *sa, gint64 now);
+gint64 ike_task_deadline (IkeSa *sa);
+/* Soft and hard lifetimes of the IKE SA and its children that are due. */
+void ike_task_lifetimes (IkeSa *sa, gint64 now);
+void ike_task_ike_lifetime (IkeSa *sa, gint64 now);
+void ike_task_retry_later (IkeSa *sa, gint64 now, IkeTaskKind kind, guint32 spi);
+
+/* ike-exch-child.c: CREATE_CHILD_SA for Child SAs */
+gboolean ike_create_child_start (IkeSa *sa, gint64 now, IkeTaskKind kind, guint32 rekey_spi,
+                                 GError **error);
+IkeRxResult ike_create_child_handle_request (IkeRx *rx);
+IkeRxResult ike_create_child_handle_response (IkeRx *rx);
+IkeRxResult ike_create_handle_error (IkeRx *rx);
+void ike_create_free (IkeCreate *create);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IkeCreate, ike_create_free)
+/* The lower of two nonces (§2.8.1 compares them as byte strings). */
+GBytes *ike_nonce_low (GBytes *a, GBytes *b);
+gint ike_nonce_compare (GBytes *a, GBytes *b);
+/* CREATE_CHILD_SA requests we refuse while our own exchange is out. */
+gboolean ike_create_busy (IkeRx *rx, gboolean ike_rekey);
+
+/* ike-exch-rekey.c: CREATE_CHILD_SA rekeying the IKE SA */
+gboolean ike_rekey_start (IkeSa *sa, gint64 now, GError **error);
+IkeRxResult ike_rekey_handle_request (IkeRx *rx);
+IkeRxResult ike_rekey_handle_response (IkeRx *rx);
+/* Sends the rekey request of sa->create (again, after INVALID_KE). */
+gboolean ike_rekey_resend (IkeSa *sa, gint64 now, GError **error);
+void ike_rekey_failed (IkeSa *sa, IkeCreate *create, guint16 notify);
+
 /* ike-child.c: the first Child SA */
 gboolean ike_child_add_request (IkeSa *sa, IkeInnerBuilder *inner, GError **error);
 /* Responder: adds SA/TS (or an error notify) to the response. */
@@ -260,13 +377,44 @@ void ike_child_commit (IkeSa *sa);
 void ike_child_pending_free (IkeHandshake *hs);
 void ike_child_remove_all (IkeSa *sa, const char *reason);
 IkeChild *ike_child_find (IkeSa *sa, guint32 spi_in);
+IkeChild *ike_child_find_out (IkeSa *sa, guint32 spi_out);
+gboolean ike_child_random_spi (guint32 *spi, GError **error);
+/* The first Child SA error notify in a response, or 0. */
+guint16 ike_child_error_notify (IkeRx *rx);
+/* Initiator: the Child SA part of a successful response against what we
+ * offered; @k holds the mode and selectors offered, then what was agreed
+ * (selectors, SPI out, suite). */
+gboolean ike_child_read_reply (IkeRx *rx, const IkeProposal *offers, guint n_offers,
+                               IkeKernelRequest *k, IkeProposal *chosen, const char **why);
+/* Responder: proposal, selectors and mode into @k, or the refusing notify. */
+guint16 ike_child_choose (IkeRx *rx, const IkeProposal *ours, guint n_ours, IkeProposal *chosen,
+                          IkeKernelRequest *k);
+/* Responder: SA (our SPI k->spi_in written into @chosen), TSi, TSr, mode. */
+gboolean ike_child_add_reply (IkeInnerBuilder *inner, IkeProposal *chosen,
+                              const IkeKernelRequest *k, GError **error);
+/* Our ESP offers with our inbound SPI; KE kept only for PFS. */
+void ike_child_esp_offers (IkeConfig *config, guint32 spi, gboolean with_ke, IkeProposal *out);
+/* ESP keys from KEYMAT into @k; @exch_initiator: we started the exchange
+ * whose nonces these are (the direction of encr_i, §2.17). */
+gboolean ike_child_derive (IkeSa *sa, IkeKernelRequest *k, gboolean exch_initiator,
+                           PK11SymKey *g_ir, GBytes *ni, GBytes *nr, GError **error);
+/* KERNEL install and CHILD_UP; @replaces: the old child's inbound SPI or 0.
+ * Takes @k. */
+void ike_child_install (IkeSa *sa, IkeKernelRequest *k, guint32 replaces);
+/* KERNEL remove and CHILD_DOWN for one child. */
+void ike_child_remove (IkeSa *sa, guint32 spi_in, const char *reason, gboolean from_peer);
+void ike_child_fail_event (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer);
+/* A kernel request describing @child, for REMOVE. */
+void ike_child_request (IkeSa *sa, const IkeChild *child, IkeKernelOp op, IkeKernelRequest *k);
 
 /* ike-exch-info.c */
 IkeRxResult ike_info_handle_request (IkeRx *rx);
 IkeRxResult ike_info_handle_response (IkeRx *rx);
-IkeRxResult ike_child_handle_create_request (IkeRx *rx);
 void ike_info_start_dpd (IkeSa *sa, gint64 now);
 gboolean ike_info_start_delete (IkeSa *sa, gint64 now, GError **error);
 void ike_info_send_auth_failed (IkeSa *sa, gint64 now);
+gboolean ike_info_start_delete_child (IkeSa *sa, gint64 now, guint32 spi_in, GError **error);
+/* INITIAL_CONTACT (§2.4): ends the peer's other IKE SAs, which it forgot. */
+void ike_info_initial_contact (IkeSa *sa);
 
 G_END_DECLS

@@ -26,6 +26,7 @@ struct _IkeEngine
   GHashTable *by_spi;    /* our SPI → IkeSa (owns) */
   GHashTable *by_handle; /* handle → IkeSa */
   GHashTable *half_open; /* responder: peer's SPIi → IkeSa, while half-open */
+  GHashTable *by_spi_i;  /* responder: peer's SPIi → IkeSa from its IKE_SA_INIT */
   GPtrArray *dead;       /* DEAD SAs, freed after the current input */
   GQueue outputs;        /* IkeOutput */
   IkeSaHandle last_handle;
@@ -53,6 +54,7 @@ ike_engine_new (IkeConfigLookupFunc lookup, gpointer user_data, GError **error)
       = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ike_sa_free);
   engine->by_handle = g_hash_table_new (g_int64_hash, g_int64_equal);
   engine->half_open = g_hash_table_new (g_int64_hash, g_int64_equal);
+  engine->by_spi_i = g_hash_table_new (g_int64_hash, g_int64_equal);
   engine->dead = g_ptr_array_new_with_free_func ((GDestroyNotify) ike_sa_free);
   g_queue_init (&engine->outputs);
   engine->cookie_threshold = DEFAULT_COOKIE_THRESHOLD;
@@ -74,6 +76,7 @@ ike_engine_free (IkeEngine *engine)
   if (engine == NULL)
     return;
   g_hash_table_destroy (engine->half_open);
+  g_hash_table_destroy (engine->by_spi_i);
   g_hash_table_destroy (engine->by_handle);
   g_hash_table_destroy (engine->by_spi);
   g_ptr_array_unref (engine->dead);
@@ -125,6 +128,18 @@ IkeSaHandle
 ike_engine_new_handle (IkeEngine *engine)
 {
   return ++engine->last_handle;
+}
+
+gint64
+ike_engine_now (IkeEngine *engine)
+{
+  return engine->now;
+}
+
+void
+ike_engine_begin (IkeEngine *engine, gint64 now)
+{
+  engine->now = now;
 }
 
 /* ---- Outputs ---- */
@@ -315,16 +330,54 @@ ike_engine_find_half_open (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends
 }
 
 void
+ike_engine_register_spi_i (IkeEngine *engine, IkeSa *sa)
+{
+  g_hash_table_insert (engine->by_spi_i, &sa->spi_i, sa);
+}
+
+IkeSa *
+ike_engine_find_by_spi_i (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends)
+{
+  IkeSa *sa = g_hash_table_lookup (engine->by_spi_i, &spi_i);
+
+  return sa != NULL && ike_ends_equal (&sa->ends.remote, &ends->remote) ? sa : NULL;
+}
+
+IkeSa *
+ike_engine_find_handle (IkeEngine *engine, IkeSaHandle handle)
+{
+  return g_hash_table_lookup (engine->by_handle, &handle);
+}
+
+void
+ike_engine_foreach_sa (IkeEngine *engine, void (*func) (IkeSa *sa, gpointer data), gpointer data)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  /* A copy: @func may end SAs, which unlinks them from the table. */
+  g_hash_table_iter_init (&iter, engine->by_handle);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (all, value);
+  for (guint i = 0; i < all->len; i++)
+    if (((IkeSa *) all->pdata[i])->state != IKE_STATE_DEAD)
+      func (all->pdata[i], data);
+}
+
+void
 ike_engine_bury (IkeEngine *engine, IkeSa *sa)
 {
   ike_engine_register_half_open (engine, sa, FALSE);
+  if (g_hash_table_lookup (engine->by_spi_i, &sa->spi_i) == sa)
+    g_hash_table_remove (engine->by_spi_i, &sa->spi_i);
   g_hash_table_remove (engine->by_handle, &sa->handle);
   g_hash_table_steal (engine->by_spi, &sa->our_spi);
   g_ptr_array_add (engine->dead, sa);
 }
 
-static void
-sweep (IkeEngine *engine)
+void
+ike_engine_sweep (IkeEngine *engine)
 {
   g_ptr_array_set_size (engine->dead, 0);
 }
@@ -440,6 +493,13 @@ receive_for_sa (IkeRx *rx, IkeSa *sa)
   if (!ike_ends_equal (&sa->ends.remote, &rx->ends->remote))
     return ike_engine_reject (rx->engine, rx->ends,
                               "SA %" G_GUINT64_FORMAT " is with another address", sa->handle);
+  if (sa->state == IKE_STATE_TOMBSTONE)
+    {
+      /* Only the failed request again gets its answer again. */
+      if (!(hdr->flags & IKE_FLAG_RESPONSE) && hdr->message_id + 1 == sa->mid_in)
+        ike_engine_emit_send (rx->engine, &sa->ends, sa->resp);
+      return;
+    }
   if (hdr->flags & IKE_FLAG_RESPONSE)
     {
       if (sa->req == NULL || sa->req_kind == IKE_REQ_NOTIFY || hdr->message_id + 1 != sa->mid_out)
@@ -494,6 +554,11 @@ receive_msg (IkeRx *rx)
       sa = ike_engine_find_half_open (rx->engine, hdr->spi_i, rx->ends);
       if (sa != NULL && sa->resp != NULL)
         return ike_engine_emit_send (rx->engine, &sa->ends, sa->resp);
+      /* An IKE_SA_INIT again for an SA past it: its answer is gone with
+       * the handshake, and a new half-open SA would lead nowhere. */
+      if (ike_engine_find_by_spi_i (rx->engine, hdr->spi_i, rx->ends) != NULL)
+        return ike_engine_reject (rx->engine, rx->ends,
+                                  "IKE_SA_INIT again for an IKE SA past it: ignored");
       return ike_exchange_dispatch (rx, IKE_STATE_NONE);
     }
   sa = find_sa (rx->engine, hdr);
@@ -524,7 +589,7 @@ ike_engine_receive (IkeEngine *engine, gint64 now, const IkeEnds *ends, const gu
   g_clear_pointer (&rx.inner, ike_inner_free);
   g_clear_pointer (&rx.plain, g_bytes_unref);
   g_clear_pointer (&rx.msg, ike_msg_free);
-  sweep (engine);
+  ike_engine_sweep (engine);
 }
 
 gboolean
@@ -544,7 +609,7 @@ ike_engine_initiate (IkeEngine *engine, gint64 now, IkeConfig *config, const Ike
   if (!ike_init_start (sa, now, error))
     {
       ike_engine_bury (engine, sa);
-      sweep (engine);
+      ike_engine_sweep (engine);
       return FALSE;
     }
   if (handle != NULL)
@@ -569,7 +634,7 @@ ike_engine_delete (IkeEngine *engine, gint64 now, IkeSaHandle handle, GError **e
     ok = ike_info_start_delete (sa, now, error);
   else if (sa->state != IKE_STATE_DELETING)
     ike_sa_fail (sa, "deleted locally before it was up", 0, FALSE);
-  sweep (engine);
+  ike_engine_sweep (engine);
   return ok;
 }
 
@@ -587,7 +652,7 @@ ike_engine_tick (IkeEngine *engine, gint64 now)
       g_ptr_array_add (due, value);
   for (guint i = 0; i < due->len; i++)
     ike_sa_tick (due->pdata[i], now);
-  sweep (engine);
+  ike_engine_sweep (engine);
 }
 
 gint64

@@ -9,6 +9,9 @@
  *                        with the local and remote address and port it used
  *   ike_engine_initiate  start an IKE SA (and its first Child SA) for a config
  *   ike_engine_delete    delete an IKE SA (and with it its Child SAs)
+ *   ike_engine_create_child, ike_engine_rekey_child, ike_engine_rekey_ike,
+ *   ike_engine_delete_child  CREATE_CHILD_SA and Delete on an IKE SA that is up
+ *   ike_engine_child_expired the kernel's soft or hard EXPIRE of a Child SA
  *   ike_engine_tick      the deadline from ike_engine_next_deadline passed
  *
  * each with "now", monotonic microseconds chosen by the caller (the daemon
@@ -142,6 +145,16 @@ gboolean ike_config_add_ts (IkeConfig *config, gboolean local, const IkeTs *ts, 
 void ike_config_set_retransmit (IkeConfig *config, gint64 base_us, guint limit);
 /* Liveness check after @delay_us without a message from the peer (0: off). */
 void ike_config_set_dpd (IkeConfig *config, gint64 delay_us, IkePeerGoneAction action);
+/* Lifetimes: rekey after @soft_us, delete after @hard_us (0: never), counted
+ * from when the SA came up.  The soft lifetime is shortened by a random share
+ * of up to @jitter percent (ike_config_set_lifetime_jitter), drawn per SA, so
+ * that both ends rarely rekey at once.  Defaults: IKE SA 4 h / 4 h 30 min,
+ * Child SA 1 h / 1 h 10 min, jitter 10 %.  Soft must be below hard. */
+gboolean ike_config_set_ike_lifetime (IkeConfig *config, gint64 soft_us, gint64 hard_us,
+                                      GError **error);
+gboolean ike_config_set_child_lifetime (IkeConfig *config, gint64 soft_us, gint64 hard_us,
+                                        GError **error);
+void ike_config_set_lifetime_jitter (IkeConfig *config, guint percent);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IkeConfig, ike_config_unref)
 
@@ -188,6 +201,12 @@ typedef struct
   guint32 spi_in, spi_out; /* host order */
   IkeSuite esp;
   IkeMode mode;
+  /* Rekeying.  IKE_UP of a rekeyed IKE SA names the SA it replaces, whose
+   * Child SAs now belong to it; the old SA's IKE_DOWN names its successor
+   * (and removes no Child SA).  CHILD_UP of a rekeyed Child SA names the
+   * inbound SPI of the one it replaces, that one's CHILD_DOWN the new one. */
+  IkeSaHandle ike_replaces, ike_replaced_by;
+  guint32 child_replaces, child_replaced_by;
 } IkeEvent;
 
 typedef enum
@@ -251,6 +270,22 @@ gboolean ike_engine_initiate (IkeEngine *engine, gint64 now, IkeConfig *config, 
                               IkeSaHandle *handle, GError **error);
 /* Deletes the IKE SA and its Child SAs (INFORMATIONAL with Delete). */
 gboolean ike_engine_delete (IkeEngine *engine, gint64 now, IkeSaHandle handle, GError **error);
+/* On an established IKE SA, queued behind the exchange in flight (window 1):
+ * a new Child SA with the config's proposals and selectors (PFS when the ESP
+ * proposal has a group); a rekey of the Child SA whose inbound SPI is
+ * @spi_in (the new one is installed before the old is removed); a rekey of
+ * the IKE SA (a new handle takes over, see IkeEvent); the Delete of one Child
+ * SA (removed from the kernel at once). */
+gboolean ike_engine_create_child (IkeEngine *engine, gint64 now, IkeSaHandle handle,
+                                  GError **error);
+gboolean ike_engine_rekey_child (IkeEngine *engine, gint64 now, IkeSaHandle handle, guint32 spi_in,
+                                 GError **error);
+gboolean ike_engine_rekey_ike (IkeEngine *engine, gint64 now, IkeSaHandle handle, GError **error);
+gboolean ike_engine_delete_child (IkeEngine *engine, gint64 now, IkeSaHandle handle, guint32 spi_in,
+                                  GError **error);
+/* The kernel's EXPIRE for the Child SA with inbound or outbound SPI @spi:
+ * soft rekeys it, hard deletes it.  FALSE when no Child SA has that SPI. */
+gboolean ike_engine_child_expired (IkeEngine *engine, gint64 now, guint32 spi, gboolean hard);
 void ike_engine_tick (IkeEngine *engine, gint64 now);
 /* G_MAXINT64 when nothing is pending. */
 gint64 ike_engine_next_deadline (IkeEngine *engine);

@@ -92,18 +92,42 @@ check_peer (IkeRx *rx, IkePayloadType id_type, GError **error)
 }
 
 static void
-established (IkeSa *sa)
+established (IkeSa *sa, gint64 now)
 {
-  IkeEvent event;
-
   sa->state = IKE_STATE_ESTABLISHED;
   ike_engine_register_half_open (sa->engine, sa, FALSE);
   g_message ("IKE SA %" G_GUINT64_FORMAT " (%s) up, peer %s", sa->handle, sa->config->name,
              sa->authenticated ? "authenticated" : "anonymous");
-  ike_sa_event_init (sa, &event, IKE_EVENT_IKE_UP);
-  ike_engine_emit_event (sa->engine, &event);
+  ike_task_ike_lifetime (sa, now);
+  ike_sa_report_up (sa);
   ike_child_commit (sa);
   ike_sa_handshake_free (sa);
+}
+
+typedef struct
+{
+  IkeSa *sa;
+  gboolean other;
+} SameConfig;
+
+static void
+same_config (IkeSa *other, gpointer data)
+{
+  SameConfig *same = data;
+
+  if (other != same->sa && other->config == same->sa->config && other->state != IKE_STATE_TOMBSTONE)
+    same->other = TRUE;
+}
+
+/* INITIAL_CONTACT (§2.4) says we hold no other SA with the peer: true when
+ * no other SA of this connection exists. */
+static gboolean
+first_contact (IkeSa *sa)
+{
+  SameConfig same = { sa, FALSE };
+
+  ike_engine_foreach_sa (sa->engine, same_config, &same);
+  return !same.other;
 }
 
 /* ---- Initiator ---- */
@@ -119,7 +143,8 @@ ike_auth_start (IkeSa *sa, gint64 now, GError **error)
                    "childless IKE SA configured, but the responder does not support it");
       return FALSE;
     }
-  if (!add_id_auth (sa, inner, TRUE, error) || !ike_child_add_request (sa, inner, error))
+  if (!add_id_auth (sa, inner, first_contact (sa), error)
+      || !ike_child_add_request (sa, inner, error))
     return FALSE;
   if (!ike_sa_request (sa, now, IKE_REQ_AUTH, IKE_EXCHANGE_AUTH, g_steal_pointer (&inner)))
     {
@@ -146,7 +171,7 @@ ike_auth_handle_response (IkeRx *rx)
       return IKE_RX_DEAD;
     }
   ike_child_handle_response (rx);
-  established (sa);
+  established (sa, rx->now);
   return IKE_RX_NEXT;
 }
 
@@ -187,7 +212,7 @@ refuse (IkeRx *rx, const char *why)
   g_autofree char *reason = g_strdup_printf ("the initiator failed authentication: %s", why);
 
   ike_sa_respond_notify (rx->sa, rx, IKE_N_AUTHENTICATION_FAILED);
-  ike_sa_fail (rx->sa, reason, IKE_N_AUTHENTICATION_FAILED, FALSE);
+  ike_sa_tombstone (rx->sa, reason, IKE_N_AUTHENTICATION_FAILED);
   return IKE_RX_DEAD;
 }
 
@@ -202,6 +227,8 @@ ike_auth_handle_request (IkeRx *rx)
     return refuse (rx, "no configuration for its identity");
   if (!check_peer (rx, IKE_PAYLOAD_IDI, &error))
     return refuse (rx, error->message);
+  if (ike_rx_notify (rx, IKE_N_INITIAL_CONTACT) != NULL)
+    ike_info_initial_contact (sa);
   inner = ike_inner_builder_new ();
   if (!add_id_auth (sa, inner, FALSE, &error) || !ike_child_respond (rx, inner, &error)
       || !ike_sa_respond (sa, rx, g_steal_pointer (&inner)))
@@ -209,6 +236,6 @@ ike_auth_handle_request (IkeRx *rx)
       ike_sa_fail (sa, error != NULL ? error->message : "cannot answer IKE_AUTH", 0, FALSE);
       return IKE_RX_DEAD;
     }
-  established (sa);
+  established (sa, rx->now);
   return IKE_RX_NEXT;
 }

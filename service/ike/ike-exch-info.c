@@ -1,7 +1,7 @@
 /* INFORMATIONAL (RFC 7296 §1.4, §2.4): Delete of the IKE SA or of Child SAs
  * in both directions, liveness checks (an empty request, §2.4), and the
- * report that the peer failed our authentication (§2.21.2).  Also the
- * stand-in for CREATE_CHILD_SA until it is implemented. */
+ * report that the peer failed our authentication (§2.21.2), and
+ * INITIAL_CONTACT (§2.4). */
 #include "ike-engine-private.h"
 
 #include <string.h>
@@ -31,35 +31,14 @@ delete_children (IkeSa *sa, const IkePayloadDelete *del, IkeInnerBuilder *inner,
   for (guint i = 0; i < del->n_spis && n < MAX_DELETE_SPIS; i++)
     {
       guint32 be;
+      IkeChild *child;
 
       memcpy (&be, del->spis.data + 4 * i, 4);
-      for (guint j = 0; j < sa->children->len; j++)
-        {
-          IkeChild *child = &g_array_index (sa->children, IkeChild, j);
-          IkeKernelRequest k = { .op = IKE_KERNEL_REMOVE,
-                                 .sa = sa->handle,
-                                 .ends = sa->ends,
-                                 .protocol = IKE_PROTO_ESP,
-                                 .mode = child->mode,
-                                 .spi_in = child->spi_in,
-                                 .spi_out = child->spi_out,
-                                 .esp = child->esp };
-          IkeEvent event;
-
-          if (child->spi_out != GUINT32_FROM_BE (be))
-            continue;
-          ours[n++] = GUINT32_TO_BE (child->spi_in);
-          ike_engine_emit_kernel (sa->engine, &k);
-          ike_sa_event_init (sa, &event, IKE_EVENT_CHILD_DOWN);
-          event.reason = g_strdup ("deleted by the peer");
-          event.spi_in = child->spi_in;
-          event.spi_out = child->spi_out;
-          event.esp = child->esp;
-          event.mode = child->mode;
-          ike_engine_emit_event (sa->engine, &event);
-          g_array_remove_index (sa->children, j);
-          break;
-        }
+      child = ike_child_find_out (sa, GUINT32_FROM_BE (be));
+      if (child == NULL)
+        continue;
+      ours[n++] = GUINT32_TO_BE (child->spi_in);
+      ike_child_remove (sa, child->spi_in, "deleted by the peer", TRUE);
     }
   if (n == 0)
     return TRUE;
@@ -131,6 +110,7 @@ ike_info_start_delete (IkeSa *sa, gint64 now, GError **error)
       /* Window 1: the exchange in flight is abandoned for the Delete. */
       ike_sa_request_done (sa);
     }
+  g_clear_pointer (&sa->create, ike_create_free);
   if (!add_delete_ike (inner, error))
     return FALSE;
   ike_child_remove_all (sa, "IKE SA deleted locally");
@@ -154,10 +134,48 @@ ike_info_send_auth_failed (IkeSa *sa, gint64 now)
   ike_sa_request (sa, now, IKE_REQ_NOTIFY, IKE_EXCHANGE_INFORMATIONAL, inner);
 }
 
-IkeRxResult
-ike_child_handle_create_request (IkeRx *rx)
+/* The Delete of one Child SA, removed here at once: an SA that is leaving
+ * takes no more traffic whether or not the peer answers. */
+gboolean
+ike_info_start_delete_child (IkeSa *sa, gint64 now, guint32 spi_in, GError **error)
 {
-  /* CREATE_CHILD_SA is not implemented yet: refuse cleanly, §1.3. */
-  ike_sa_respond_notify (rx->sa, rx, IKE_N_NO_ADDITIONAL_SAS);
-  return IKE_RX_STAY;
+  g_autoptr (IkeInnerBuilder) inner = ike_inner_builder_new ();
+  IkePayload d = { .type = IKE_PAYLOAD_DELETE };
+  guint32 be = GUINT32_TO_BE (spi_in);
+
+  d.u.del = (IkePayloadDelete){ IKE_PROTO_ESP, 4, 1, { (const guint8 *) &be, 4 } };
+  if (!ike_inner_builder_add (inner, &d, error))
+    return FALSE;
+  ike_child_remove (sa, spi_in, "deleted locally", FALSE);
+  if (!ike_sa_request (sa, now, IKE_REQ_DELETE_CHILD, IKE_EXCHANGE_INFORMATIONAL,
+                       g_steal_pointer (&inner)))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_FAILED, "cannot send the Delete");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+forgotten (IkeSa *other, gpointer data)
+{
+  IkeSa *sa = data;
+
+  if (other == sa || other->remote_id == NULL || !other->authenticated
+      || other->remote_id_type != sa->remote_id_type
+      || !g_bytes_equal (other->remote_id, sa->remote_id)
+      || (other->state != IKE_STATE_ESTABLISHED && other->state != IKE_STATE_DELETING
+          && other->state != IKE_STATE_REKEYED))
+    return;
+  ike_sa_end (other, "the peer started over (INITIAL_CONTACT)", IKE_N_INITIAL_CONTACT, TRUE, FALSE);
+}
+
+/* Only an authenticated identity can vouch for its own older SAs: with NULL
+ * authentication anyone could claim them. */
+void
+ike_info_initial_contact (IkeSa *sa)
+{
+  if (!sa->authenticated || sa->remote_id == NULL)
+    return;
+  ike_engine_foreach_sa (sa->engine, forgotten, sa);
 }

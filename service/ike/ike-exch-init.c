@@ -450,6 +450,7 @@ ike_init_handle_request (IkeRx *rx)
   sa->expire = rx->now + ike_engine_half_open_timeout (rx->engine);
   ike_engine_register_sa (rx->engine, sa);
   ike_engine_register_half_open (rx->engine, sa, TRUE);
+  ike_engine_register_spi_i (rx->engine, sa);
   rx->sa = sa;
   return IKE_RX_NEXT;
 }

@@ -24,6 +24,7 @@
 #define TSi IKE_PBIT (IKE_PAYLOAD_TSI)
 #define TSr IKE_PBIT (IKE_PAYLOAD_TSR)
 #define CP IKE_PBIT (IKE_PAYLOAD_CP)
+#define TS (TSi | TSr)
 
 #define REQ FALSE
 #define RESP TRUE
@@ -46,6 +47,7 @@ typedef struct
 #define S_I_AUTH IKE_STATE_I_AUTH_SENT
 #define S_UP IKE_STATE_ESTABLISHED
 #define S_DELETING IKE_STATE_DELETING
+#define S_REKEYED IKE_STATE_REKEYED
 #define S_DEAD IKE_STATE_DEAD
 #define S_SAME IKE_STATE_SAME
 #define X_INIT IKE_EXCHANGE_SA_INIT
@@ -56,18 +58,24 @@ typedef struct
 
 /* clang-format off */
 static const IkeExchangeRow table[] = {
-/* state       exchange dir   required      optional               handler                          next */
-  { S_NONE,     X_INIT,  REQ,  SA | KE | Nx, N | V | CERTREQ,       ike_init_handle_request,         S_R_INIT },
-  { S_I_INIT,   X_INIT,  RESP, SA | KE | Nx, N | V | CERTREQ,       ike_init_handle_response,        S_I_AUTH },
-  { S_I_INIT,   X_INIT,  RESP, N,            V,                     ike_init_handle_notify,          S_SAME   },
-  { S_R_INIT,   X_AUTH,  REQ,  IDi | AUTH,   IDr | AUTH_OPT,        ike_auth_handle_request,         S_UP     },
-  { S_I_AUTH,   X_AUTH,  RESP, IDr | AUTH,   AUTH_OPT,              ike_auth_handle_response,        S_UP     },
-  { S_I_AUTH,   X_AUTH,  RESP, N,            V,                     ike_auth_handle_error,           S_DEAD   },
-  { S_UP,       X_INFO,  REQ,  0,            D | N | CP | V,        ike_info_handle_request,         S_SAME   },
-  { S_UP,       X_INFO,  RESP, 0,            D | N | CP | V,        ike_info_handle_response,        S_SAME   },
-  { S_UP,       X_CHILD, REQ,  SA | Nx,      KE | TSi | TSr | N | V, ike_child_handle_create_request, S_SAME   },
-  { S_DELETING, X_INFO,  REQ,  0,            D | N | V,             ike_info_handle_request,         S_SAME   },
-  { S_DELETING, X_INFO,  RESP, 0,            D | N | V,             ike_info_handle_response,        S_SAME   },
+/* state      exchange dir   required      optional               handler                            next */
+  { S_NONE,    X_INIT,  REQ,  SA | KE | Nx, N | V | CERTREQ,       ike_init_handle_request,           S_R_INIT },
+  { S_I_INIT,  X_INIT,  RESP, SA | KE | Nx, N | V | CERTREQ,       ike_init_handle_response,          S_I_AUTH },
+  { S_I_INIT,  X_INIT,  RESP, N,            V,                     ike_init_handle_notify,            S_SAME  },
+  { S_R_INIT,  X_AUTH,  REQ,  IDi | AUTH,   IDr | AUTH_OPT,        ike_auth_handle_request,           S_UP    },
+  { S_I_AUTH,  X_AUTH,  RESP, IDr | AUTH,   AUTH_OPT,              ike_auth_handle_response,          S_UP    },
+  { S_I_AUTH,  X_AUTH,  RESP, N,            V,                     ike_auth_handle_error,             S_DEAD  },
+  { S_UP,      X_INFO,  REQ,  0,            D | N | CP | V,        ike_info_handle_request,           S_SAME  },
+  { S_UP,      X_INFO,  RESP, 0,            D | N | CP | V,        ike_info_handle_response,          S_SAME  },
+  { S_UP,      X_CHILD, REQ,  SA | Nx | TS, KE | N | V,            ike_create_child_handle_request,   S_SAME  },
+  { S_UP,      X_CHILD, REQ,  SA | Nx | KE, N | V,                 ike_rekey_handle_request,          S_SAME  },
+  { S_UP,      X_CHILD, RESP, SA | Nx | TS, KE | N | V,            ike_create_child_handle_response,  S_SAME  },
+  { S_UP,      X_CHILD, RESP, SA | Nx | KE, N | V,                 ike_rekey_handle_response,         S_SAME  },
+  { S_UP,      X_CHILD, RESP, N,            V,                     ike_create_handle_error,           S_SAME  },
+  { S_DELETING,X_INFO,  REQ,  0,            D | N | V,             ike_info_handle_request,           S_SAME  },
+  { S_DELETING,X_INFO,  RESP, 0,            D | N | V,             ike_info_handle_response,          S_SAME  },
+  { S_REKEYED, X_INFO,  REQ,  0,            D | N | V,             ike_info_handle_request,           S_SAME  },
+  { S_REKEYED, X_INFO,  RESP, 0,            D | N | V,             ike_info_handle_response,          S_SAME  },
 };
 /* clang-format on */
 
@@ -81,6 +89,8 @@ ike_sa_state_name (IkeSaState state)
     [IKE_STATE_I_AUTH_SENT] = "I_AUTH_SENT",
     [IKE_STATE_ESTABLISHED] = "ESTABLISHED",
     [IKE_STATE_DELETING] = "DELETING",
+    [IKE_STATE_REKEYED] = "REKEYED",
+    [IKE_STATE_TOMBSTONE] = "TOMBSTONE",
     [IKE_STATE_DEAD] = "DEAD",
     [IKE_STATE_SAME] = "SAME",
   };
@@ -188,4 +198,6 @@ ike_exchange_dispatch (IkeRx *rx, IkeSaState state)
   rx->sa->last_rx = rx->now;
   if (result == IKE_RX_NEXT && row->next != IKE_STATE_SAME)
     rx->sa->state = row->next;
+  /* The exchange that held the window may have ended: the next one. */
+  ike_task_kick (rx->sa, rx->now);
 }

@@ -26,6 +26,8 @@ ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, GError *
     sa->spi_r = sa->our_spi;
   sa->hs = g_new0 (IkeHandshake, 1);
   sa->children = g_array_new (FALSE, TRUE, sizeof (IkeChild));
+  sa->tasks = g_array_new (FALSE, TRUE, sizeof (IkeTask));
+  sa->rekey_at = sa->expire_at = G_MAXINT64;
   return g_steal_pointer (&sa);
 }
 
@@ -59,7 +61,9 @@ ike_sa_free (IkeSa *sa)
   g_clear_pointer (&sa->resp, g_bytes_unref);
   g_clear_pointer (&sa->remote_id, g_bytes_unref);
   g_clear_pointer (&sa->config, ike_config_unref);
+  g_clear_pointer (&sa->create, ike_create_free);
   g_array_unref (sa->children);
+  g_array_unref (sa->tasks);
   g_free (sa);
 }
 
@@ -182,9 +186,10 @@ ike_sa_deadline (IkeSa *sa)
     return G_MAXINT64;
   if (sa->req != NULL)
     due = MIN (due, sa->req_due);
-  if (sa->state == IKE_STATE_R_INIT_DONE)
+  if (sa->state == IKE_STATE_R_INIT_DONE || sa->state == IKE_STATE_REKEYED
+      || sa->state == IKE_STATE_TOMBSTONE)
     due = MIN (due, sa->expire);
-  return due;
+  return MIN (due, ike_task_deadline (sa));
 }
 
 static void
@@ -197,7 +202,7 @@ retransmit_exhausted (IkeSa *sa)
                                                         : IKE_EXCHANGE_INFORMATIONAL),
       sa->req_tries);
 
-  if (sa->state == IKE_STATE_DELETING)
+  if (sa->state == IKE_STATE_DELETING || sa->state == IKE_STATE_REKEYED)
     ike_sa_end (sa, "deleted locally (the peer did not confirm)", 0, FALSE, FALSE);
   else if (sa->state == IKE_STATE_ESTABLISHED)
     ike_sa_end (sa, reason, 0, FALSE, TRUE);
@@ -209,7 +214,10 @@ static void
 retransmit (IkeSa *sa, gint64 now)
 {
   if (sa->req_kind == IKE_REQ_NOTIFY)
-    return ike_sa_request_done (sa);
+    {
+      ike_sa_request_done (sa);
+      return ike_task_kick (sa, now);
+    }
   if (sa->req_tries >= sa->config->retransmit_limit)
     return retransmit_exhausted (sa);
   sa->req_tries++;
@@ -228,10 +236,21 @@ ike_sa_tick (IkeSa *sa, gint64 now)
       ike_engine_bury (sa->engine, sa);
       return;
     }
+  if (sa->state == IKE_STATE_TOMBSTONE && now >= sa->expire)
+    {
+      sa->state = IKE_STATE_DEAD;
+      ike_engine_bury (sa->engine, sa);
+      return;
+    }
+  /* The peer never deleted the SA it replaced by rekeying. */
+  if (sa->state == IKE_STATE_REKEYED && now >= sa->expire)
+    return ike_sa_end (sa, "rekeyed", 0, FALSE, FALSE);
   if (sa->req != NULL && now >= sa->req_due)
     retransmit (sa, now);
   else if (now >= dpd_due (sa))
     ike_info_start_dpd (sa, now);
+  ike_task_lifetimes (sa, now);
+  ike_task_kick (sa, now);
 }
 
 /* ---- The end ---- */
@@ -276,12 +295,24 @@ sa_event (IkeSa *sa, IkeEventKind kind, const char *reason, guint16 notify, gboo
   ike_engine_emit_event (sa->engine, &event);
 }
 
+static void
+bury_quietly (IkeSa *sa)
+{
+  g_array_set_size (sa->children, 0);
+  sa->state = IKE_STATE_DEAD;
+  ike_engine_bury (sa->engine, sa);
+}
+
 void
 ike_sa_fail (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer)
 {
   if (sa->state == IKE_STATE_DEAD)
     return;
-  if (sa->state == IKE_STATE_ESTABLISHED || sa->state == IKE_STATE_DELETING)
+  /* Reported already: a tombstone only goes. */
+  if (sa->quiet || sa->state == IKE_STATE_TOMBSTONE)
+    return bury_quietly (sa);
+  if (sa->state == IKE_STATE_ESTABLISHED || sa->state == IKE_STATE_DELETING
+      || sa->state == IKE_STATE_REKEYED)
     return ike_sa_end (sa, reason, notify, from_peer, FALSE);
   g_message ("IKE SA %" G_GUINT64_FORMAT " (%s) failed: %s", sa->handle,
              sa->config != NULL ? sa->config->name : "no config", reason);
@@ -297,9 +328,15 @@ ike_sa_end (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer, g
 
   if (sa->state == IKE_STATE_DEAD)
     return;
+  if (sa->quiet)
+    return bury_quietly (sa);
+  /* A rekeyed SA's children live on in its successor. */
+  if (sa->replaced_by != 0)
+    reason = "rekeyed";
   ike_child_remove_all (sa, reason);
   g_message ("IKE SA %" G_GUINT64_FORMAT " (%s) down: %s", sa->handle, sa->config->name, reason);
   ike_sa_event_init (sa, &event, IKE_EVENT_IKE_DOWN);
+  event.ike_replaced_by = sa->replaced_by;
   event.reason = g_strdup (reason);
   event.notify = notify;
   event.notify_from_peer = from_peer;
@@ -308,4 +345,47 @@ ike_sa_end (IkeSa *sa, const char *reason, guint16 notify, gboolean from_peer, g
   ike_engine_emit_event (sa->engine, &event);
   sa->state = IKE_STATE_DEAD;
   ike_engine_bury (sa->engine, sa);
+}
+
+void
+ike_sa_tombstone (IkeSa *sa, const char *reason, guint16 notify)
+{
+  g_message ("IKE SA %" G_GUINT64_FORMAT " (%s) failed: %s", sa->handle,
+             sa->config != NULL ? sa->config->name : "no config", reason);
+  sa_event (sa, IKE_EVENT_IKE_FAILED, reason, notify, FALSE);
+  ike_engine_register_half_open (sa->engine, sa, FALSE);
+  ike_sa_handshake_free (sa);
+  g_clear_pointer (&sa->c_in, ike_cipher_free);
+  g_clear_pointer (&sa->c_out, ike_cipher_free);
+  g_clear_pointer (&sa->sk_d, PK11_FreeSymKey);
+  sa->state = IKE_STATE_TOMBSTONE;
+  sa->expire = ike_engine_now (sa->engine) + ike_engine_half_open_timeout (sa->engine);
+}
+
+void
+ike_sa_inherit (IkeSa *sa, IkeSa *old)
+{
+  ike_sa_set_config (sa, old->config);
+  sa->nat_local = old->nat_local;
+  sa->nat_remote = old->nat_remote;
+  sa->authenticated = old->authenticated;
+  sa->local_auth = old->local_auth;
+  sa->remote_auth = old->remote_auth;
+  sa->remote_id_type = old->remote_id_type;
+  sa->remote_id = old->remote_id != NULL ? g_bytes_ref (old->remote_id) : NULL;
+  sa->last_rx = ike_engine_now (sa->engine);
+  ike_sa_handshake_free (sa);
+}
+
+void
+ike_sa_report_up (IkeSa *sa)
+{
+  IkeEvent event;
+
+  if (sa->up_reported)
+    return;
+  sa->up_reported = TRUE;
+  ike_sa_event_init (sa, &event, IKE_EVENT_IKE_UP);
+  event.ike_replaces = sa->replaces;
+  ike_engine_emit_event (sa->engine, &event);
 }

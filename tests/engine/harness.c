@@ -203,6 +203,15 @@ test_wire_run (TestWire *wire, gint64 horizon)
   g_assert_not_reached ();
 }
 
+void
+test_wire_advance (TestWire *wire, gint64 span)
+{
+  gint64 until = wire->now + span;
+
+  test_wire_run (wire, span);
+  wire->now = MAX (wire->now, until);
+}
+
 const IkeEvent *
 test_peer_event (TestPeer *peer, IkeEventKind kind)
 {
@@ -253,9 +262,13 @@ assert_secret_equal (const IkeSecret *x, const IkeSecret *y)
 void
 test_assert_children_match (TestWire *wire)
 {
-  const IkeKernelRequest *a = test_peer_kernel (&wire->a, IKE_KERNEL_INSTALL);
-  const IkeKernelRequest *b = test_peer_kernel (&wire->b, IKE_KERNEL_INSTALL);
+  test_assert_pair (test_peer_kernel (&wire->a, IKE_KERNEL_INSTALL),
+                    test_peer_kernel (&wire->b, IKE_KERNEL_INSTALL));
+}
 
+void
+test_assert_pair (const IkeKernelRequest *a, const IkeKernelRequest *b)
+{
   g_assert_nonnull (a);
   g_assert_nonnull (b);
   g_assert_cmpuint (a->protocol, ==, IKE_PROTO_ESP);
@@ -277,6 +290,85 @@ test_assert_children_match (TestWire *wire)
   g_assert_cmpuint (a->n_ts_remote, ==, b->n_ts_local);
   g_assert_true (memcmp (a->ts_local, b->ts_remote, a->n_ts_local * sizeof (IkeTs)) == 0);
   g_assert_true (memcmp (a->ts_remote, b->ts_local, a->n_ts_remote * sizeof (IkeTs)) == 0);
+}
+
+guint
+test_peer_live (TestPeer *peer, const IkeKernelRequest **out, guint max)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < peer->kernel->len; i++)
+    {
+      const IkeKernelRequest *k = &((IkeOutput *) peer->kernel->pdata[i])->kernel;
+      gboolean removed = FALSE;
+
+      if (k->op != IKE_KERNEL_INSTALL)
+        continue;
+      for (guint j = i + 1; j < peer->kernel->len; j++)
+        {
+          const IkeKernelRequest *r = &((IkeOutput *) peer->kernel->pdata[j])->kernel;
+
+          removed |= r->op == IKE_KERNEL_REMOVE && r->spi_in == k->spi_in;
+        }
+      if (!removed && n < max)
+        out[n] = k;
+      n += !removed;
+    }
+  return n;
+}
+
+const IkeKernelRequest *
+test_peer_last_install (TestPeer *peer)
+{
+  for (guint i = peer->kernel->len; i > 0; i--)
+    {
+      IkeOutput *out = peer->kernel->pdata[i - 1];
+
+      if (out->kernel.op == IKE_KERNEL_INSTALL)
+        return &out->kernel;
+    }
+  return NULL;
+}
+
+const IkeEvent *
+test_peer_last_event (TestPeer *peer, IkeEventKind kind)
+{
+  for (guint i = peer->events->len; i > 0; i--)
+    {
+      IkeOutput *out = peer->events->pdata[i - 1];
+
+      if (out->event.kind == kind)
+        return &out->event;
+    }
+  return NULL;
+}
+
+void
+test_peer_restart (TestPeer *peer)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_clear_pointer (&peer->engine, ike_engine_free);
+  peer->engine = ike_engine_new (lookup, peer, &error);
+  g_assert_no_error (error);
+}
+
+void
+test_assert_live_pairs (TestWire *wire, guint n)
+{
+  const IkeKernelRequest *a[8], *b[8];
+
+  g_assert_cmpuint (test_peer_live (&wire->a, a, 8), ==, n);
+  g_assert_cmpuint (test_peer_live (&wire->b, b, 8), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint j = 0;
+
+      while (j < n && b[j]->spi_in != a[i]->spi_out)
+        j++;
+      g_assert_cmpuint (j, <, n);
+      test_assert_pair (a[i], b[j]);
+    }
 }
 
 /* ---- Configs ---- */

@@ -37,6 +37,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestWire, test_wire_free)
 IkeSaHandle test_wire_initiate (TestWire *wire);
 /* Moves datagrams and time until nothing is due before now + @horizon. */
 void test_wire_run (TestWire *wire, gint64 horizon);
+/* test_wire_run, then the clock stands at now + @span. */
+void test_wire_advance (TestWire *wire, gint64 span);
 void test_wire_inject (TestWire *wire, TestPeer *to, GBytes *datagram);
 
 /* The first event of @kind after index *from (which it updates), or NULL. */
@@ -45,6 +47,16 @@ guint test_peer_count_events (TestPeer *peer, IkeEventKind kind);
 const IkeKernelRequest *test_peer_kernel (TestPeer *peer, IkeKernelOp op);
 /* Asserts both sides installed one Child SA each, mirrored: SPIs and keys. */
 void test_assert_children_match (TestWire *wire);
+/* Asserts two installs are the two ends of one Child SA. */
+void test_assert_pair (const IkeKernelRequest *a, const IkeKernelRequest *b);
+/* Installs not removed since, in order; returns how many (fills up to @max). */
+guint test_peer_live (TestPeer *peer, const IkeKernelRequest **out, guint max);
+/* Each side has exactly @n live Child SAs, and they pair up. */
+void test_assert_live_pairs (TestWire *wire, guint n);
+const IkeKernelRequest *test_peer_last_install (TestPeer *peer);
+const IkeEvent *test_peer_last_event (TestPeer *peer, IkeEventKind kind);
+/* The peer loses all state: a new engine, same addresses and config. */
+void test_peer_restart (TestPeer *peer);
 
 /* Configs and keys for tests */
 IkeConfig *test_config_psk (const char *name, const char *local_fqdn, const char *psk);

@@ -248,6 +248,85 @@ test_wrong_psk (void)
   g_assert_cmpuint (ike_engine_count_sas (wire->b.engine), ==, 0);
 }
 
+static GBytes *
+sent_of (TestPeer *peer, guint8 exchange, gboolean response)
+{
+  for (guint i = 0; i < peer->sent->len; i++)
+    {
+      const guint8 *d = g_bytes_get_data (peer->sent->pdata[i], NULL);
+
+      if (d[18] == exchange && !!(d[19] & IKE_FLAG_RESPONSE) == response)
+        return peer->sent->pdata[i];
+    }
+  return NULL;
+}
+
+/* A retransmitted IKE_AUTH after AUTHENTICATION_FAILED gets the same answer
+ * again (the first may have been lost), until the tombstone expires. */
+static void
+test_auth_failed_replayed (void)
+{
+  g_autoptr (IkeConfig) a = test_config_psk ("a", "a.example", PSK);
+  g_autoptr (IkeConfig) b = test_config_psk ("b", "b.example", "another rather long key 99!");
+  g_autoptr (TestWire) wire = test_wire_new (a, b, 1);
+  GBytes *request, *answer;
+  guint b_sent;
+
+  test_wire_initiate (wire);
+  test_wire_run (wire, 0);
+  g_assert_nonnull (test_peer_event (&wire->b, IKE_EVENT_IKE_FAILED));
+  request = sent_of (&wire->a, IKE_EXCHANGE_AUTH, FALSE);
+  answer = sent_of (&wire->b, IKE_EXCHANGE_AUTH, TRUE);
+  g_assert_nonnull (answer);
+  b_sent = wire->b.n_sent;
+  test_wire_inject (wire, &wire->b, request);
+  test_wire_run (wire, 0);
+  g_assert_cmpuint (wire->b.n_sent, ==, b_sent + 1);
+  g_assert_true (g_bytes_equal (wire->b.sent->pdata[b_sent], answer));
+  g_assert_cmpuint (test_peer_count_events (&wire->b, IKE_EVENT_IKE_FAILED), ==, 1);
+  g_assert_cmpuint (ike_engine_count_half_open (wire->b.engine), ==, 0);
+  /* Gone after the half-open timeout (30 s). */
+  test_wire_advance (wire, 31 * G_TIME_SPAN_SECOND);
+  g_assert_cmpuint (ike_engine_count_sas (wire->b.engine), ==, 0);
+  b_sent = wire->b.n_sent;
+  test_wire_inject (wire, &wire->b, request);
+  test_wire_run (wire, 0);
+  g_assert_cmpuint (wire->b.n_sent, ==, b_sent);
+}
+
+/* a restarts and connects again with INITIAL_CONTACT: b drops the SA a
+ * forgot.  Without a restart a second SA comes without it, and b keeps
+ * both. */
+static void
+test_initial_contact (void)
+{
+  g_autoptr (IkeConfig) a = test_config_psk ("a", "a.example", PSK);
+  g_autoptr (IkeConfig) b = test_config_psk ("b", "b.example", PSK);
+  g_autoptr (TestWire) wire = test_wire_new (a, b, 1);
+  IkeSaHandle first;
+  const IkeEvent *ev;
+
+  test_wire_initiate (wire);
+  test_wire_run (wire, 0);
+  first = test_peer_event (&wire->b, IKE_EVENT_IKE_UP)->sa;
+  test_wire_initiate (wire);
+  test_wire_run (wire, 0);
+  g_assert_cmpuint (test_peer_count_events (&wire->b, IKE_EVENT_IKE_UP), ==, 2);
+  g_assert_cmpuint (ike_engine_count_sas (wire->b.engine), ==, 2);
+  g_assert_null (test_peer_event (&wire->b, IKE_EVENT_IKE_DOWN));
+
+  test_peer_restart (&wire->a);
+  test_wire_initiate (wire);
+  test_wire_run (wire, 0);
+  g_assert_cmpuint (test_peer_count_events (&wire->b, IKE_EVENT_IKE_UP), ==, 3);
+  g_assert_cmpuint (test_peer_count_events (&wire->b, IKE_EVENT_IKE_DOWN), ==, 2);
+  ev = test_peer_event (&wire->b, IKE_EVENT_IKE_DOWN);
+  g_assert_cmpuint (ev->sa, ==, first);
+  g_assert_cmpuint (ev->notify, ==, IKE_N_INITIAL_CONTACT);
+  g_assert_cmpuint (ike_engine_count_sas (wire->b.engine), ==, 1);
+  g_assert_cmpuint (test_peer_count_events (&wire->b, IKE_EVENT_CHILD_DOWN), ==, 2);
+}
+
 static void
 test_weak_psk (void)
 {
@@ -343,6 +422,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/auth/psk-one-way-signature-other", test_psk_one_way_sig_other);
   g_test_add_func ("/engine/auth/wrong-psk", test_wrong_psk);
   g_test_add_func ("/engine/auth/weak-psk", test_weak_psk);
+  g_test_add_func ("/engine/auth/auth-failed-replayed", test_auth_failed_replayed);
+  g_test_add_func ("/engine/auth/initial-contact", test_initial_contact);
   g_test_add_func ("/engine/auth/wrong-public-key", test_wrong_public_key);
   g_test_add_func ("/engine/auth/id-mismatch", test_id_mismatch);
   g_test_add_func ("/engine/auth/lookup-refuses-id", test_lookup_refuses_id);

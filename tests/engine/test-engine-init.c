@@ -263,12 +263,28 @@ test_transport_refused (void)
   g_autoptr (IkeConfig) b = test_config_psk ("b", "b.example", PSK);
   g_autoptr (TestWire) wire = NULL;
 
+  const IkeEvent *ev;
+  const IkeKernelRequest *installed, *removed;
+
+  /* a asked for transport mode and b answers with tunnel mode: a refuses
+   * the Child SA (the IKE SA stays) and asks b to delete what b installed. */
   ike_config_set_mode (a, IKE_MODE_TRANSPORT);
   wire = test_wire_new (a, b, 1);
   test_wire_initiate (wire);
   test_wire_run (wire, RUN);
-  test_assert_children_match (wire);
-  g_assert_cmpint (test_peer_kernel (&wire->a, IKE_KERNEL_INSTALL)->mode, ==, IKE_MODE_TUNNEL);
+  g_assert_nonnull (test_peer_event (&wire->a, IKE_EVENT_IKE_UP));
+  ev = test_peer_event (&wire->a, IKE_EVENT_CHILD_FAILED);
+  g_assert_nonnull (ev);
+  g_assert_nonnull (strstr (ev->reason, "transport"));
+  g_assert_cmpuint (wire->a.kernel->len, ==, 0);
+  installed = test_peer_kernel (&wire->b, IKE_KERNEL_INSTALL);
+  removed = test_peer_kernel (&wire->b, IKE_KERNEL_REMOVE);
+  g_assert_nonnull (installed);
+  g_assert_nonnull (removed);
+  g_assert_cmpint (installed->mode, ==, IKE_MODE_TUNNEL);
+  g_assert_cmpuint (removed->spi_in, ==, installed->spi_in);
+  g_assert_nonnull (test_peer_event (&wire->b, IKE_EVENT_CHILD_DOWN));
+  g_assert_null (test_peer_event (&wire->a, IKE_EVENT_IKE_DOWN));
 }
 
 static void
