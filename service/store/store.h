@@ -1,0 +1,85 @@
+/* service/store/: connections and secrets as files in the config directory
+ * (DESIGN.md §3, docs/ipsecd.conf.5.md).
+ *
+ *   <config-dir>/connections/<file>.conf   one [connection] group (GKeyFile)
+ *   <config-dir>/secrets/<name>.psk        the PSK of connection <name>,
+ *                                          owner-only (mode 0600 or 0400)
+ *
+ * Loading turns each file into a StoreConnection holding a ready IkeConfig.
+ * A file with any bad key or value is refused whole, with one error naming
+ * the file, the key and why; the other files still load. */
+#pragma once
+
+#include <glib.h>
+#include <sys/socket.h>
+
+#include "ike-crypto.h"
+#include "ike-engine.h"
+
+G_BEGIN_DECLS
+
+#define STORE_ERROR (store_error_quark ())
+GQuark store_error_quark (void);
+
+typedef enum
+{
+  STORE_ERROR_INVALID, /* a key or value that is wrong */
+  STORE_ERROR_SECRET,  /* a secret file missing, unreadable or too open */
+  STORE_ERROR_IO,
+} StoreError;
+
+/* What a connection does when the daemon starts or reloads it. */
+typedef enum
+{
+  STORE_AUTO_ADD,   /* wait for the peer (respond only) */
+  STORE_AUTO_START, /* initiate at once */
+} StoreAuto;
+
+typedef struct
+{
+  char *name;
+  char *path;                     /* the .conf file */
+  char *digest;                   /* of everything it was built from (reload) */
+  IkeConfig *config;              /* complete: auth, keys, proposals, selectors */
+  struct sockaddr_storage local;  /* ss_family 0: any local address */
+  struct sockaddr_storage remote; /* ss_family 0: any peer (%any, respond only) */
+  IkeIdType remote_id_type;       /* 0: any identity */
+  GBytes *remote_id;
+  StoreAuto auto_;
+} StoreConnection;
+
+void store_connection_free (StoreConnection *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreConnection, store_connection_free)
+
+/* One connection file.  Secrets are read from CONFIG_DIR/secrets. */
+StoreConnection *store_connection_load (const char *config_dir, const char *path, GError **error);
+
+/* Every CONFIG_DIR/connections/ *.conf in name order.  Files that fail are
+ * left out, each with its error in *PROBLEMS (GError *); so are later files
+ * whose connection name is taken.  A missing directory is no connections. */
+GPtrArray *store_load_all (const char *config_dir, GPtrArray **problems);
+
+/* The connection of that name, or NULL. */
+StoreConnection *store_find (GPtrArray *connections, const char *name);
+
+/* ---- values, as the file and the documentation spell them ---- */
+
+/* "%null", "%any" (when ALLOW_ANY), an IPv4/IPv6 address, "@fqdn",
+ * "user@domain" (RFC 822) or a bare "fqdn". */
+gboolean store_parse_id (const char *text, gboolean allow_any, IkeIdType *type, GBytes **data,
+                         GError **error);
+/* "192.0.2.0/24", "2001:db8::/32", a bare address (/32, /128). */
+gboolean store_parse_cidr (const char *text, IkeTs *ts, GError **error);
+/* Seconds: "30", "1.5", "500ms", "30s", "2m". */
+gboolean store_parse_duration (const char *text, gint64 *usec, GError **error);
+/* "yes"/"no" and libreswan's and GKeyFile's synonyms. */
+gboolean store_parse_bool (const char *text, gboolean *value, GError **error);
+
+/* The PSK of connection NAME; refuses a file others may read or write. */
+IkeSecret *store_read_psk (const char *config_dir, const char *name, GError **error);
+/* A PKCS#8 private key, PEM ("BEGIN PRIVATE KEY") or DER, through NSS. */
+SECKEYPrivateKey *store_read_private_key (const char *path, GError **error);
+/* A base64 DER SubjectPublicKeyInfo ("0s" prefix and spaces allowed). */
+SECKEYPublicKey *store_parse_public_key (const char *text, GError **error);
+
+G_END_DECLS
