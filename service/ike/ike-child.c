@@ -87,6 +87,7 @@ ike_child_request (IkeSa *sa, const IkeChild *child, IkeKernelOp op, IkeKernelRe
                            .n_ts_remote = child->n_ts_remote };
   memcpy (k->ts_local, child->ts_local, sizeof k->ts_local);
   memcpy (k->ts_remote, child->ts_remote, sizeof k->ts_remote);
+  ike_nat_encap (sa, k);
 }
 
 /* ---- The first Child SA: initiator ---- */
@@ -338,6 +339,7 @@ ike_child_install (IkeSa *sa, IkeKernelRequest *k, guint32 replaces)
   k->sa = sa->handle;
   k->ends = sa->ends;
   k->protocol = IKE_PROTO_ESP;
+  ike_nat_encap (sa, k);
   ike_engine_emit_kernel (sa->engine, k);
   ike_sa_event_init (sa, &event, IKE_EVENT_CHILD_UP);
   event.spi_in = child.spi_in;

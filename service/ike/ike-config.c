@@ -13,6 +13,10 @@
 #define DEFAULT_CHILD_SOFT G_TIME_SPAN_HOUR
 #define DEFAULT_CHILD_HARD (DEFAULT_CHILD_SOFT + 10 * G_TIME_SPAN_MINUTE)
 #define DEFAULT_JITTER 10
+/* Below this a fragment holds too little to carry an IKE_AUTH in 32. */
+#define MIN_FRAGMENT_DATAGRAM 256
+/* Well inside the UDP mapping timeouts of common NATs (30 s and up). */
+#define DEFAULT_NAT_KEEPALIVE (20 * G_TIME_SPAN_SECOND)
 
 G_DEFINE_QUARK (ike - engine - error - quark, ike_engine_error)
 
@@ -34,6 +38,8 @@ ike_config_new (const char *name)
   config->child_soft = DEFAULT_CHILD_SOFT;
   config->child_hard = DEFAULT_CHILD_HARD;
   config->jitter = DEFAULT_JITTER;
+  config->fragmentation = TRUE;
+  config->nat_keepalive = DEFAULT_NAT_KEEPALIVE;
   return config;
 }
 
@@ -313,4 +319,26 @@ ike_config_check (const IkeConfig *config, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+ike_config_set_fragmentation (IkeConfig *config, gboolean enable, guint max_datagram,
+                              GError **error)
+{
+  if (max_datagram != 0 && (max_datagram < MIN_FRAGMENT_DATAGRAM || max_datagram > G_MAXUINT16))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "fragment datagram size %u outside %u..%u", max_datagram, MIN_FRAGMENT_DATAGRAM,
+                   G_MAXUINT16);
+      return FALSE;
+    }
+  config->fragmentation = enable;
+  config->fragment_size = max_datagram;
+  return TRUE;
+}
+
+void
+ike_config_set_nat_keepalive (IkeConfig *config, gint64 interval_us)
+{
+  config->nat_keepalive = MAX (interval_us, 0);
 }

@@ -1,7 +1,7 @@
 /* Inside the engine: the IKE SA, the configuration's fields, the received
  * message as handlers see it, and the functions the engine's files share.
  * Nothing here is for code outside ike-engine*.c, ike-sa.c, ike-exch-*.c,
- * ike-protect.c, ike-config.c and ike-child.c. */
+ * ike-protect.c, ike-frag.c, ike-nat.c, ike-config.c and ike-child.c. */
 #pragma once
 
 #include "ike-engine.h"
@@ -41,6 +41,10 @@ struct _IkeConfig
    * hard. */
   gint64 ike_soft, ike_hard, child_soft, child_hard;
   guint jitter;
+  /* RFC 7383: announced unless off; 0 size: the family's default. */
+  gboolean fragmentation;
+  guint fragment_size;
+  gint64 nat_keepalive; /* 0: none */
 };
 
 /* ---- The IKE SA ---- */
@@ -142,6 +146,7 @@ typedef struct
 } IkeCreate;
 
 typedef struct _IkeSa IkeSa;
+typedef struct _IkeFragBuf IkeFragBuf;
 
 struct _IkeSa
 {
@@ -162,13 +167,17 @@ struct _IkeSa
   IkeHandshake *hs;
   /* Message IDs (window 1): the next request we send, the next we accept. */
   guint32 mid_out, mid_in;
-  /* Our request in flight, kept for retransmission. */
-  GBytes *req;
+  /* Our request in flight, kept for retransmission: the datagrams of one
+   * message (GBytes; several when fragmented, all sent each time). */
+  GPtrArray *req;
   IkeRequestKind req_kind;
   gint64 req_due;
   guint req_tries;
-  /* Our response to request mid_in - 1, re-sent when it comes again. */
-  GBytes *resp;
+  /* Our response to request mid_in - 1, re-sent whole when it comes again. */
+  GPtrArray *resp;
+  guint frag_peer : 1; /* the peer announced RFC 7383 fragmentation */
+  IkeFragBuf *frag_rx; /* a fragmented message being reassembled */
+  gint64 keepalive_at; /* next NAT keepalive; G_MAXINT64: none */
   gint64 last_rx;
   gint64 expire; /* half-open until then (responder) */
   IkeAuthMethod local_auth, remote_auth;
@@ -261,6 +270,10 @@ void ike_engine_foreach_sa (IkeEngine *engine, void (*func) (IkeSa *sa, gpointer
 IkeSa *ike_engine_find_by_spi_i (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends);
 void ike_engine_register_spi_i (IkeEngine *engine, IkeSa *sa);
 void ike_engine_sweep (IkeEngine *engine);
+/* The SA a message names by our SPI, in the role its flags imply. */
+IkeSa *ike_engine_find_sa (IkeEngine *engine, const IkeHeader *hdr);
+/* Sends every datagram of a message (one, or its fragments). */
+void ike_engine_emit_packets (IkeEngine *engine, const IkeEnds *ends, GPtrArray *packets);
 
 /* ike-sa.c: lifetime, message IDs, retransmission, failure */
 IkeSa *ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, GError **error);
@@ -294,15 +307,51 @@ void ike_sa_report_up (IkeSa *sa);
 /* Header for a message of this SA; flags from our role. */
 void ike_sa_header (IkeSa *sa, IkeHeader *hdr, guint8 exchange, gboolean response, guint32 mid);
 
-/* ike-protect.c: SK */
-GBytes *ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner, GError **error);
+/* ike-protect.c: SK.  Seal returns the datagrams (GBytes) to send: one SK
+ * message, or its SKF fragments when it is too big and the peer reassembles. */
+GPtrArray *ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner,
+                             GError **error);
 gboolean ike_protect_open (IkeSa *sa, IkeRx *rx, GError **error);
+/* One datagram as a message's list of datagrams. */
+GPtrArray *ike_packets_new (GBytes *msg);
+
+/* ike-frag.c: RFC 7383 fragments */
+#define IKE_FRAG_MAX 32 /* Total Fragments we send or reassemble, at most */
+/* The largest message we send whole to @remote (IP, UDP and non-ESP marker
+ * subtracted from the config's datagram size). */
+gsize ike_frag_limit (const IkeConfig *config, const struct sockaddr_storage *remote);
+/* Seals @plain (first payload @first) into SKF fragments of at most @limit
+ * bytes each. */
+GPtrArray *ike_frag_seal (IkeSa *sa, const IkeHeader *hdr, GBytes *plain, guint8 first, gsize limit,
+                          GError **error);
+/* An SKF message: opened (authenticated) and kept.  TRUE with *complete when
+ * it was the last missing one (rx->plain and rx->inner then hold the whole
+ * message); TRUE without when it is kept or ignored (duplicate, smaller
+ * Total); FALSE with @error when it fails authentication or parsing. */
+gboolean ike_frag_receive (IkeSa *sa, IkeRx *rx, gboolean *complete, GError **error);
+void ike_frag_clear (IkeSa *sa);
+/* When an unfinished reassembly is dropped; G_MAXINT64: none. */
+gint64 ike_frag_deadline (IkeSa *sa);
+void ike_frag_tick (IkeSa *sa, gint64 now);
 
 /* Payload lookup in whichever part of the message holds it. */
 const IkePayload *ike_rx_find (IkeRx *rx, IkePayloadType type);
 const IkePayloadNotify *ike_rx_notify (IkeRx *rx, guint16 type);
 /* The first error notify (type < 16384), or NULL. */
 const IkePayloadNotify *ike_rx_error_notify (IkeRx *rx);
+
+/* ike-nat.c: NAT traversal after detection (ike-exch-init.c) */
+/* Initiator, NAT detected: both ends to port IKE_NATT_PORT. */
+void ike_nat_float (IkeSa *sa);
+/* UDP encapsulation of a Child SA when there is a NAT. */
+void ike_nat_encap (IkeSa *sa, IkeKernelRequest *k);
+/* An authenticated message came from other ends: follow them if a NAT
+ * explains it (TRUE), else refuse (FALSE). */
+gboolean ike_nat_follow (IkeSa *sa, const IkeEnds *ends);
+/* Behind a NAT and up: keepalives from now on. */
+void ike_nat_start_keepalive (IkeSa *sa, gint64 now);
+gint64 ike_nat_deadline (IkeSa *sa);
+void ike_nat_tick (IkeSa *sa, gint64 now);
 
 /* ike-exch-init.c */
 void ike_suite_from_proposal (IkeSuite *suite, const IkeProposal *proposal);

@@ -181,6 +181,13 @@ ike_engine_emit_kernel (IkeEngine *engine, IkeKernelRequest *request)
   memset (request, 0, sizeof *request);
 }
 
+void
+ike_engine_emit_packets (IkeEngine *engine, const IkeEnds *ends, GPtrArray *packets)
+{
+  for (guint i = 0; i < packets->len; i++)
+    ike_engine_emit_send (engine, ends, packets->pdata[i]);
+}
+
 gboolean
 ike_engine_next_output (IkeEngine *engine, IkeOutput *out)
 {
@@ -451,83 +458,10 @@ ike_engine_check_cookie (IkeEngine *engine, gint64 now, GBytes *ni, const IkeEnd
          && NSS_SecureMemcmp (hash, cookie->data + 1, sizeof hash) == 0;
 }
 
-/* ---- Inputs ---- */
+/* ---- Lookup of a received message's SA ---- */
 
-/* RFC 7296 §2.21.1: an IKE_SA_INIT request we cannot parse may be answered
- * with the notify the codec names; anything else is dropped. */
-static void
-parse_failed (IkeRx *rx, const guint8 *data, gsize len, const IkeMsgFault *fault,
-              const GError *error)
-{
-  IkeHeader hdr = { 0 };
-
-  ike_engine_reject (rx->engine, rx->ends, "malformed message: %s", error->message);
-  if (fault->notify == 0 || len < IKE_HEADER_LEN)
-    return;
-  hdr.spi_i = GUINT64_FROM_BE (*(const guint64 *) data);
-  hdr.spi_r = GUINT64_FROM_BE (*(const guint64 *) (data + 8));
-  hdr.exchange = data[18];
-  hdr.flags = data[19];
-  hdr.message_id = GUINT32_FROM_BE (*(const guint32 *) (data + 20));
-  if (hdr.exchange != IKE_EXCHANGE_SA_INIT || hdr.spi_r != 0 || hdr.message_id != 0
-      || (hdr.flags & IKE_FLAG_RESPONSE) || !(hdr.flags & IKE_FLAG_INITIATOR))
-    return;
-  rx->hdr = &hdr;
-  if (fault->notify == IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD)
-    {
-      g_autoptr (GBytes) type = g_bytes_new (&fault->notify_data, 1);
-
-      ike_init_respond_stateless (rx, fault->notify, type);
-    }
-  else
-    ike_init_respond_stateless (rx, fault->notify, NULL);
-  rx->hdr = NULL;
-}
-
-static void
-receive_for_sa (IkeRx *rx, IkeSa *sa)
-{
-  const IkeHeader *hdr = rx->hdr;
-  g_autoptr (GError) error = NULL;
-
-  if (!ike_ends_equal (&sa->ends.remote, &rx->ends->remote))
-    return ike_engine_reject (rx->engine, rx->ends,
-                              "SA %" G_GUINT64_FORMAT " is with another address", sa->handle);
-  if (sa->state == IKE_STATE_TOMBSTONE)
-    {
-      /* Only the failed request again gets its answer again. */
-      if (!(hdr->flags & IKE_FLAG_RESPONSE) && hdr->message_id + 1 == sa->mid_in)
-        ike_engine_emit_send (rx->engine, &sa->ends, sa->resp);
-      return;
-    }
-  if (hdr->flags & IKE_FLAG_RESPONSE)
-    {
-      if (sa->req == NULL || sa->req_kind == IKE_REQ_NOTIFY || hdr->message_id + 1 != sa->mid_out)
-        return ike_engine_reject (rx->engine, rx->ends, "unexpected response #%u", hdr->message_id);
-    }
-  else if (sa->mid_in > 0 && hdr->message_id == sa->mid_in - 1 && sa->resp != NULL)
-    {
-      /* A retransmitted request: the same answer, and nothing else. */
-      ike_engine_emit_send (rx->engine, &sa->ends, sa->resp);
-      return;
-    }
-  else if (hdr->message_id != sa->mid_in)
-    return ike_engine_reject (rx->engine, rx->ends, "request #%u outside the window (#%u)",
-                              hdr->message_id, sa->mid_in);
-  if (hdr->exchange != IKE_EXCHANGE_SA_INIT && !ike_protect_open (sa, rx, &error))
-    {
-      ike_engine_reject (rx->engine, rx->ends, "%s: %s", ike_exchange_name (hdr->exchange),
-                         error->message);
-      if (error->domain == IKE_MSG_ERROR && !(hdr->flags & IKE_FLAG_RESPONSE))
-        ike_sa_respond_notify (sa, rx, IKE_N_INVALID_SYNTAX);
-      return;
-    }
-  rx->sa = sa;
-  ike_exchange_dispatch (rx, sa->state);
-}
-
-static IkeSa *
-find_sa (IkeEngine *engine, const IkeHeader *hdr)
+IkeSa *
+ike_engine_find_sa (IkeEngine *engine, const IkeHeader *hdr)
 {
   gboolean from_initiator = (hdr->flags & IKE_FLAG_INITIATOR) != 0;
   guint64 ours = from_initiator ? hdr->spi_r : hdr->spi_i;
@@ -537,59 +471,6 @@ find_sa (IkeEngine *engine, const IkeHeader *hdr)
   if (sa == NULL || sa->initiator == from_initiator || (from_initiator && sa->spi_i != hdr->spi_i))
     return NULL;
   return sa;
-}
-
-static void
-receive_msg (IkeRx *rx)
-{
-  const IkeHeader *hdr = rx->hdr;
-  IkeSa *sa;
-
-  if ((hdr->flags & IKE_FLAG_INITIATOR) && hdr->spi_r == 0)
-    {
-      if (hdr->exchange != IKE_EXCHANGE_SA_INIT || (hdr->flags & IKE_FLAG_RESPONSE)
-          || hdr->message_id != 0)
-        return ike_engine_reject (rx->engine, rx->ends, "%s without a responder SPI",
-                                  ike_exchange_name (hdr->exchange));
-      sa = ike_engine_find_half_open (rx->engine, hdr->spi_i, rx->ends);
-      if (sa != NULL && sa->resp != NULL)
-        return ike_engine_emit_send (rx->engine, &sa->ends, sa->resp);
-      /* An IKE_SA_INIT again for an SA past it: its answer is gone with
-       * the handshake, and a new half-open SA would lead nowhere. */
-      if (ike_engine_find_by_spi_i (rx->engine, hdr->spi_i, rx->ends) != NULL)
-        return ike_engine_reject (rx->engine, rx->ends,
-                                  "IKE_SA_INIT again for an IKE SA past it: ignored");
-      return ike_exchange_dispatch (rx, IKE_STATE_NONE);
-    }
-  sa = find_sa (rx->engine, hdr);
-  if (sa == NULL)
-    return ike_engine_reject (rx->engine, rx->ends, "%s for an unknown IKE SA",
-                              ike_exchange_name (hdr->exchange));
-  receive_for_sa (rx, sa);
-}
-
-void
-ike_engine_receive (IkeEngine *engine, gint64 now, const IkeEnds *ends, const guint8 *data,
-                    gsize len)
-{
-  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
-  g_autoptr (GError) error = NULL;
-  IkeMsgFault fault = { 0 };
-  IkeRx rx = { .engine = engine, .now = now, .ends = ends };
-
-  engine->now = now;
-  rx.msg = ike_msg_parse (bytes, &fault, &error);
-  if (rx.msg == NULL)
-    parse_failed (&rx, data, len, &fault, error);
-  else
-    {
-      rx.hdr = ike_msg_get_header (rx.msg);
-      receive_msg (&rx);
-    }
-  g_clear_pointer (&rx.inner, ike_inner_free);
-  g_clear_pointer (&rx.plain, g_bytes_unref);
-  g_clear_pointer (&rx.msg, ike_msg_free);
-  ike_engine_sweep (engine);
 }
 
 gboolean

@@ -18,7 +18,10 @@
  * passes g_get_monotonic_time (), tests a fake clock).  Everything goes out
  * through one queue, drained with ike_engine_next_output after each call:
  *
- *   IKE_OUTPUT_SEND    bytes to send from ends.local to ends.remote
+ *   IKE_OUTPUT_SEND    bytes to send from ends.local to ends.remote; from a
+ *                      local port of 4500 (IKE_NATT_PORT) the host puts the
+ *                      non-ESP marker in front (ike_natt_add_marker), except
+ *                      for the one-byte NAT keepalive 0xff, sent as it is
  *   IKE_OUTPUT_EVENT   IKE SA up / failed / down, Child SA up / failed / down,
  *                      with the reason, the notify that caused it and what
  *                      was negotiated
@@ -155,8 +158,26 @@ gboolean ike_config_set_ike_lifetime (IkeConfig *config, gint64 soft_us, gint64 
 gboolean ike_config_set_child_lifetime (IkeConfig *config, gint64 soft_us, gint64 hard_us,
                                         GError **error);
 void ike_config_set_lifetime_jitter (IkeConfig *config, guint percent);
+/* IKE fragmentation (RFC 7383), on by default: announced in IKE_SA_INIT, and
+ * when the peer announced it too, a protected message (IKE_AUTH onward) that
+ * would make an IP datagram over @max_datagram bytes goes out as SKF
+ * fragments, each within it.  @max_datagram counts the IP and UDP headers and
+ * the non-ESP marker; 0 takes RFC 7383 §2.5.1's sizes every path carries:
+ * 1280 over IPv6, 576 over IPv4.  At least 256 and at most 65535; @enable
+ * FALSE neither announces nor sends fragments. */
+gboolean ike_config_set_fragmentation (IkeConfig *config, gboolean enable, guint max_datagram,
+                                       GError **error);
+/* NAT traversal (RFC 7296 §2.23, RFC 3948).  When IKE_SA_INIT shows a NAT,
+ * the initiator moves to port IKE_NATT_PORT on both ends for IKE_AUTH
+ * onward, and Child SAs are installed with UDP encapsulation.  While we are
+ * behind the NAT, a NAT keepalive (one byte 0xff, RFC 3948 §2.3) goes out
+ * every @interval_us on the SA's ends (default 20 s; 0: none) to keep the
+ * mapping open.  The host sends it as it is on its 4500 socket. */
+void ike_config_set_nat_keepalive (IkeConfig *config, gint64 interval_us);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IkeConfig, ike_config_unref)
+
+#define IKE_NATT_PORT 4500
 
 /* ---- Outputs ---- */
 
@@ -177,6 +198,10 @@ typedef enum
   IKE_EVENT_CHILD_UP,
   IKE_EVENT_CHILD_FAILED, /* the IKE SA may still be up (childless) */
   IKE_EVENT_CHILD_DOWN,
+  /* The peer behind a NAT now sends from other ends (a new mapping): the
+   * IKE SA follows, and the host moves its Child SAs to event.ends (the
+   * UDP encapsulation ports included). */
+  IKE_EVENT_IKE_MOVED,
 } IkeEventKind;
 
 typedef struct
@@ -207,6 +232,7 @@ typedef struct
    * inbound SPI of the one it replaces, that one's CHILD_DOWN the new one. */
   IkeSaHandle ike_replaces, ike_replaced_by;
   guint32 child_replaces, child_replaced_by;
+  IkeEnds ends; /* IKE_MOVED: the IKE SA's ends now */
 } IkeEvent;
 
 typedef enum
@@ -231,6 +257,10 @@ typedef struct
   IkeTs ts_remote[IKE_CONFIG_MAX_TS];
   IkeSecret *encr_in, *integ_in; /* integ NULL with AEAD */
   IkeSecret *encr_out, *integ_out;
+  /* ESP in UDP (RFC 3948) because of a NAT: from encap_sport on our side
+   * to encap_dport on the peer's (host order; those of ends). */
+  gboolean udp_encap;
+  guint16 encap_sport, encap_dport;
 } IkeKernelRequest;
 
 typedef struct

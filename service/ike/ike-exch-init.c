@@ -94,6 +94,7 @@ read_capabilities (IkeSa *sa, IkeRx *rx)
   const IkePayloadNotify *hashes = ike_rx_notify (rx, IKE_N_SIGNATURE_HASH_ALGORITHMS);
 
   sa->hs->peer_childless = ike_rx_notify (rx, IKE_N_CHILDLESS_IKEV2_SUPPORTED) != NULL;
+  sa->frag_peer = ike_rx_notify (rx, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
   if (hashes != NULL)
     sa->hs->n_peer_hashes
         = MIN (ike_notify_get_hash_algorithms (hashes, sa->hs->peer_hashes,
@@ -103,7 +104,7 @@ read_capabilities (IkeSa *sa, IkeRx *rx)
 }
 
 static gboolean
-add_capabilities (IkeMsgBuilder *b, GError **error)
+add_capabilities (IkeMsgBuilder *b, IkeSa *sa, GError **error)
 {
   gsize n_hashes;
   const IkeHashAlgorithm *hashes = ike_sign_supported_hashes (&n_hashes);
@@ -114,8 +115,11 @@ add_capabilities (IkeMsgBuilder *b, GError **error)
   for (gsize i = 0; i < n_hashes; i++)
     algs[i] = hashes[i];
   data = ike_notify_data_hash_algorithms (algs, n_hashes);
-  /* IKEV2_FRAGMENTATION_SUPPORTED is not announced until SKF reassembly
-   * exists: a peer that believed it would fragment into a black hole. */
+  /* RFC 7383 §2.3: the responder announces fragmentation only in answer to
+   * an initiator that did. */
+  if (sa->config->fragmentation && (sa->initiator || sa->frag_peer)
+      && !ike_msg_builder_add_notify (b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0, error))
+    return FALSE;
   return ike_msg_builder_add_notify (b, IKE_N_SIGNATURE_HASH_ALGORITHMS,
                                      g_bytes_get_data (data, NULL), g_bytes_get_size (data), error)
          && ike_msg_builder_add_notify (b, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0, error);
@@ -148,7 +152,7 @@ build_init (IkeSa *sa, const IkeProposal *chosen, GError **error)
   no_p.u.nonce.data = g_bytes_get_data (nonce, &no_p.u.nonce.len);
   if (!ike_msg_builder_add (b, &sa_p, error) || !ike_msg_builder_add (b, &ke_p, error)
       || !ike_msg_builder_add (b, &no_p, error) || !add_nat_notifies (b, sa, error)
-      || !add_capabilities (b, error))
+      || !add_capabilities (b, sa, error))
     return NULL;
   return ike_msg_builder_free_to_bytes (g_steal_pointer (&b));
 }
@@ -268,6 +272,8 @@ ike_init_handle_response (IkeRx *rx)
   sa->hs->peer_init = g_bytes_ref (ike_msg_get_bytes (rx->msg));
   read_capabilities (sa, rx);
   ike_sa_request_done (sa);
+  /* §2.23: behind a NAT, IKE_AUTH onward goes between the 4500 ports. */
+  ike_nat_float (sa);
   if (!derive_keys (sa, &ke->data, &error) || !ike_auth_start (sa, rx->now, &error))
     return init_fail (sa, 0, FALSE, "IKE_SA_INIT: %s", error->message);
   return IKE_RX_NEXT;
@@ -400,7 +406,7 @@ respond_init (IkeSa *sa, IkeRx *rx, const IkeProposal *chosen, GError **error)
   if (msg == NULL || !derive_keys (sa, &ke->data, error))
     return FALSE;
   sa->hs->init_msg = g_bytes_ref (msg);
-  sa->resp = g_bytes_ref (msg);
+  sa->resp = ike_packets_new (msg);
   sa->mid_in = 1;
   ike_engine_emit_send (sa->engine, &sa->ends, msg);
   return TRUE;

@@ -5,19 +5,24 @@
 
 #include <string.h>
 
-GBytes *
-ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner, GError **error)
+GPtrArray *
+ike_packets_new (GBytes *msg)
+{
+  GPtrArray *packets = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  g_ptr_array_add (packets, g_bytes_ref (msg));
+  return packets;
+}
+
+static GBytes *
+seal_whole (IkeSa *sa, const IkeHeader *hdr, GBytes *plain, guint8 first, GError **error)
 {
   g_autoptr (IkeMsgBuilder) builder = ike_msg_builder_new (hdr);
-  g_autoptr (GBytes) plain = NULL;
   g_autoptr (GBytes) sealed = NULL;
   const guint8 *aad;
   guint8 *body;
-  guint8 first = 0;
-  gsize plain_len, body_len, len, aad_len;
+  gsize plain_len = g_bytes_get_size (plain), body_len, len, aad_len;
 
-  plain = ike_inner_builder_free_to_bytes (inner, &first);
-  plain_len = g_bytes_get_size (plain);
   body_len = ike_cipher_sealed_length (sa->c_out, plain_len);
   body = ike_msg_builder_reserve_sk (builder, first, body_len, error);
   if (body == NULL)
@@ -30,6 +35,24 @@ ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner, GErro
   g_assert (g_bytes_get_size (sealed) == body_len);
   memcpy (body, g_bytes_get_data (sealed, NULL), body_len);
   return ike_msg_builder_free_to_bytes (g_steal_pointer (&builder));
+}
+
+GPtrArray *
+ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner, GError **error)
+{
+  guint8 first = 0;
+  g_autoptr (GBytes) plain = ike_inner_builder_free_to_bytes (inner, &first);
+  g_autoptr (GBytes) whole = NULL;
+  gsize limit = ike_frag_limit (sa->config, &sa->ends.remote);
+  gsize size = IKE_HEADER_LEN + IKE_SK_HEADER_LEN
+               + ike_cipher_sealed_length (sa->c_out, g_bytes_get_size (plain));
+
+  /* RFC 7383 §2.5: only when both announced support, and only when the
+   * message would not fit whole. */
+  if (sa->frag_peer && sa->config->fragmentation && size > limit)
+    return ike_frag_seal (sa, hdr, plain, first, limit, error);
+  whole = seal_whole (sa, hdr, plain, first, error);
+  return whole != NULL ? ike_packets_new (whole) : NULL;
 }
 
 gboolean
@@ -46,10 +69,8 @@ ike_protect_open (IkeSa *sa, IkeRx *rx, GError **error)
     }
   if (sk == NULL)
     {
-      /* Fragments (SKF) are not reassembled yet: dropped like any message
-       * that is not protected. */
-      g_set_error (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INTEGRITY,
-                   "no SK payload (unprotected or fragmented)");
+      /* SKF went to ike_frag_receive; anything else is not protected. */
+      g_set_error (error, IKE_CRYPTO_ERROR, IKE_CRYPTO_ERROR_INTEGRITY, "no SK payload");
       return FALSE;
     }
   rx->plain = ike_cipher_open (sa->c_in, msg, sk->aad_len, sk->body.data, sk->body.len, error);

@@ -28,6 +28,7 @@ ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, GError *
   sa->children = g_array_new (FALSE, TRUE, sizeof (IkeChild));
   sa->tasks = g_array_new (FALSE, TRUE, sizeof (IkeTask));
   sa->rekey_at = sa->expire_at = G_MAXINT64;
+  sa->keepalive_at = G_MAXINT64;
   return g_steal_pointer (&sa);
 }
 
@@ -57,8 +58,9 @@ ike_sa_free (IkeSa *sa)
   g_clear_pointer (&sa->c_out, ike_cipher_free);
   g_clear_pointer (&sa->c_in, ike_cipher_free);
   g_clear_pointer (&sa->sk_d, PK11_FreeSymKey);
-  g_clear_pointer (&sa->req, g_bytes_unref);
-  g_clear_pointer (&sa->resp, g_bytes_unref);
+  g_clear_pointer (&sa->req, g_ptr_array_unref);
+  g_clear_pointer (&sa->resp, g_ptr_array_unref);
+  ike_frag_clear (sa);
   g_clear_pointer (&sa->remote_id, g_bytes_unref);
   g_clear_pointer (&sa->config, ike_config_unref);
   g_clear_pointer (&sa->create, ike_create_free);
@@ -94,22 +96,29 @@ retransmit_delay (IkeSa *sa)
   return sa->config->retransmit_base << MIN (sa->req_tries, MAX_BACKOFF_SHIFT);
 }
 
-void
-ike_sa_send_request (IkeSa *sa, gint64 now, IkeRequestKind kind, GBytes *msg)
+/* Takes @packets. */
+static void
+send_packets (IkeSa *sa, gint64 now, IkeRequestKind kind, GPtrArray *packets)
 {
-  g_clear_pointer (&sa->req, g_bytes_unref);
-  sa->req = g_bytes_ref (msg);
+  g_clear_pointer (&sa->req, g_ptr_array_unref);
+  sa->req = packets;
   sa->req_kind = kind;
   sa->req_tries = 0;
   sa->req_due = now + retransmit_delay (sa);
   sa->mid_out++;
-  ike_engine_emit_send (sa->engine, &sa->ends, msg);
+  ike_engine_emit_packets (sa->engine, &sa->ends, packets);
+}
+
+void
+ike_sa_send_request (IkeSa *sa, gint64 now, IkeRequestKind kind, GBytes *msg)
+{
+  send_packets (sa, now, kind, ike_packets_new (msg));
 }
 
 void
 ike_sa_request_done (IkeSa *sa)
 {
-  g_clear_pointer (&sa->req, g_bytes_unref);
+  g_clear_pointer (&sa->req, g_ptr_array_unref);
   sa->req_kind = IKE_REQ_NONE;
 }
 
@@ -117,18 +126,18 @@ gboolean
 ike_sa_request (IkeSa *sa, gint64 now, IkeRequestKind kind, guint8 exchange, IkeInnerBuilder *inner)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) msg = NULL;
+  GPtrArray *packets;
   IkeHeader hdr;
 
   ike_sa_header (sa, &hdr, exchange, FALSE, sa->mid_out);
-  msg = ike_protect_seal (sa, &hdr, inner, &error);
-  if (msg == NULL)
+  packets = ike_protect_seal (sa, &hdr, inner, &error);
+  if (packets == NULL)
     {
       g_warning ("IKE SA %" G_GUINT64_FORMAT ": cannot build %s: %s", sa->handle,
                  ike_exchange_name (exchange), error->message);
       return FALSE;
     }
-  ike_sa_send_request (sa, now, kind, msg);
+  send_packets (sa, now, kind, packets);
   return TRUE;
 }
 
@@ -136,21 +145,21 @@ gboolean
 ike_sa_respond (IkeSa *sa, IkeRx *rx, IkeInnerBuilder *inner)
 {
   g_autoptr (GError) error = NULL;
-  GBytes *msg;
+  GPtrArray *packets;
   IkeHeader hdr;
 
   ike_sa_header (sa, &hdr, rx->hdr->exchange, TRUE, rx->hdr->message_id);
-  msg = ike_protect_seal (sa, &hdr, inner, &error);
-  if (msg == NULL)
+  packets = ike_protect_seal (sa, &hdr, inner, &error);
+  if (packets == NULL)
     {
       g_warning ("IKE SA %" G_GUINT64_FORMAT ": cannot answer %s: %s", sa->handle,
                  ike_exchange_name (hdr.exchange), error->message);
       return FALSE;
     }
-  g_clear_pointer (&sa->resp, g_bytes_unref);
-  sa->resp = msg;
+  g_clear_pointer (&sa->resp, g_ptr_array_unref);
+  sa->resp = packets;
   sa->mid_in = rx->hdr->message_id + 1;
-  ike_engine_emit_send (sa->engine, &sa->ends, msg);
+  ike_engine_emit_packets (sa->engine, &sa->ends, packets);
   return TRUE;
 }
 
@@ -186,6 +195,8 @@ ike_sa_deadline (IkeSa *sa)
     return G_MAXINT64;
   if (sa->req != NULL)
     due = MIN (due, sa->req_due);
+  due = MIN (due, ike_frag_deadline (sa));
+  due = MIN (due, ike_nat_deadline (sa));
   if (sa->state == IKE_STATE_R_INIT_DONE || sa->state == IKE_STATE_REKEYED
       || sa->state == IKE_STATE_TOMBSTONE)
     due = MIN (due, sa->expire);
@@ -222,7 +233,7 @@ retransmit (IkeSa *sa, gint64 now)
     return retransmit_exhausted (sa);
   sa->req_tries++;
   sa->req_due = now + retransmit_delay (sa);
-  ike_engine_emit_send (sa->engine, &sa->ends, sa->req);
+  ike_engine_emit_packets (sa->engine, &sa->ends, sa->req);
 }
 
 void
@@ -245,6 +256,8 @@ ike_sa_tick (IkeSa *sa, gint64 now)
   /* The peer never deleted the SA it replaced by rekeying. */
   if (sa->state == IKE_STATE_REKEYED && now >= sa->expire)
     return ike_sa_end (sa, "rekeyed", 0, FALSE, FALSE);
+  ike_frag_tick (sa, now);
+  ike_nat_tick (sa, now);
   if (sa->req != NULL && now >= sa->req_due)
     retransmit (sa, now);
   else if (now >= dpd_due (sa))
@@ -368,6 +381,7 @@ ike_sa_inherit (IkeSa *sa, IkeSa *old)
   ike_sa_set_config (sa, old->config);
   sa->nat_local = old->nat_local;
   sa->nat_remote = old->nat_remote;
+  sa->frag_peer = old->frag_peer;
   sa->authenticated = old->authenticated;
   sa->local_auth = old->local_auth;
   sa->remote_auth = old->remote_auth;
@@ -385,6 +399,7 @@ ike_sa_report_up (IkeSa *sa)
   if (sa->up_reported)
     return;
   sa->up_reported = TRUE;
+  ike_nat_start_keepalive (sa, ike_engine_now (sa->engine));
   ike_sa_event_init (sa, &event, IKE_EVENT_IKE_UP);
   event.ike_replaces = sa->replaces;
   ike_engine_emit_event (sa->engine, &event);

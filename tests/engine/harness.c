@@ -11,6 +11,7 @@
 typedef struct
 {
   TestPeer *to;
+  IkeEnds ends; /* as @to sees them */
   GBytes *data;
 } TestDatagram;
 
@@ -54,6 +55,7 @@ peer_init (TestPeer *peer, IkeConfig *config, const char *local, const char *rem
   peer->events = g_ptr_array_new_with_free_func (output_free);
   peer->kernel = g_ptr_array_new_with_free_func (output_free);
   peer->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  peer->keepalives = g_array_new (FALSE, FALSE, sizeof (gint64));
 }
 
 static void
@@ -64,6 +66,7 @@ peer_clear (TestPeer *peer)
   g_clear_pointer (&peer->events, g_ptr_array_unref);
   g_clear_pointer (&peer->kernel, g_ptr_array_unref);
   g_clear_pointer (&peer->sent, g_ptr_array_unref);
+  g_clear_pointer (&peer->keepalives, g_array_unref);
 }
 
 TestWire *
@@ -75,6 +78,7 @@ test_wire_new (IkeConfig *a, IkeConfig *b, guint32 seed)
   peer_init (&wire->b, b, "192.0.2.2", "192.0.2.1");
   wire->rand = g_rand_new_with_seed (seed);
   wire->now = 1000 * G_TIME_SPAN_SECOND;
+  wire->nat_port = TEST_NAT_PORT;
   g_queue_init (&wire->wire);
   return wire;
 }
@@ -112,18 +116,72 @@ test_wire_initiate (TestWire *wire)
 }
 
 static void
-enqueue (TestWire *wire, TestPeer *to, GBytes *data)
+enqueue (TestWire *wire, TestPeer *to, const IkeEnds *ends, GBytes *data)
 {
   TestDatagram *d;
 
+  if (data == NULL)
+    return;
   if (wire->drop > 0 && g_rand_double (wire->rand) < wire->drop)
     return;
   d = g_new0 (TestDatagram, 1);
   d->to = to;
+  d->ends = *ends;
   d->data = g_bytes_ref (data);
   g_queue_push_tail (&wire->wire, d);
   if (wire->dup > 0 && g_rand_double (wire->rand) < wire->dup)
-    enqueue (wire, to, data);
+    enqueue (wire, to, ends, data);
+}
+
+guint16
+test_port (const struct sockaddr_storage *addr)
+{
+  return ntohs (((const struct sockaddr_in *) addr)->sin_port);
+}
+
+static void
+set_port (struct sockaddr_storage *addr, guint16 port)
+{
+  ((struct sockaddr_in *) addr)->sin_port = htons (port);
+}
+
+/* The ends the receiver sees for a datagram @from sent on @sent, with the
+ * NAT in front of a rewriting a's address and port. */
+static void
+receiver_ends (TestWire *wire, TestPeer *from, const IkeEnds *sent, IkeEnds *seen)
+{
+  seen->local = sent->remote;
+  seen->remote = sent->local;
+  if (!wire->nat)
+    return;
+  if (from == &wire->a)
+    {
+      guint16 port = test_port (&sent->local);
+
+      set_addr (&seen->remote, TEST_NAT_ADDR);
+      set_port (&seen->remote, wire->nat_port + (port == IKE_NATT_PORT));
+    }
+  else
+    {
+      guint16 port = test_port (&sent->remote);
+
+      /* An old mapping is gone: a never sees it. */
+      g_assert_true (port == wire->nat_port || port == wire->nat_port + 1);
+      seen->local = wire->a.ends.local;
+      set_port (&seen->local, port == wire->nat_port ? 500 : IKE_NATT_PORT);
+    }
+}
+
+static gboolean
+is_keepalive (TestWire *wire, TestPeer *from, GBytes *data)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  if (len != 1 || bytes[0] != 0xff)
+    return FALSE;
+  g_array_append_val (from->keepalives, wire->now);
+  return TRUE;
 }
 
 /* Takes every output of @from: datagrams onto the wire, the rest kept. */
@@ -138,11 +196,26 @@ drain (TestWire *wire, TestPeer *from, TestPeer *to)
       any = TRUE;
       if (out.kind == IKE_OUTPUT_SEND)
         {
-          g_assert_true (memcmp (&out.ends, &from->ends, sizeof out.ends) == 0);
+          IkeEnds seen;
+
+          if (!wire->nat)
+            g_assert_true (memcmp (&out.ends, &from->ends, sizeof out.ends) == 0);
+          if (is_keepalive (wire, from, out.data))
+            {
+              ike_output_clear (&out);
+              continue;
+            }
+          receiver_ends (wire, from, &out.ends, &seen);
           from->n_sent++;
           g_ptr_array_add (from->sent, g_bytes_ref (out.data));
           if (!(wire->dead_b && (from == &wire->b || to == &wire->b)))
-            enqueue (wire, to, out.data);
+            {
+              g_autoptr (GBytes) data = wire->filter != NULL
+                                            ? wire->filter (wire, from, out.data, wire->filter_data)
+                                            : g_bytes_ref (out.data);
+
+              enqueue (wire, to, &seen, data);
+            }
           ike_output_clear (&out);
           continue;
         }
@@ -153,12 +226,18 @@ drain (TestWire *wire, TestPeer *from, TestPeer *to)
 }
 
 void
-test_wire_inject (TestWire *wire, TestPeer *to, GBytes *datagram)
+test_wire_inject_ends (TestWire *wire, TestPeer *to, const IkeEnds *ends, GBytes *datagram)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (datagram, &len);
 
-  ike_engine_receive (to->engine, wire->now, &to->ends, data, len);
+  ike_engine_receive (to->engine, wire->now, ends, data, len);
+}
+
+void
+test_wire_inject (TestWire *wire, TestPeer *to, GBytes *datagram)
+{
+  test_wire_inject_ends (wire, to, &to->ends, datagram);
 }
 
 static gboolean
@@ -174,7 +253,7 @@ deliver_one (TestWire *wire)
   else
     d = g_queue_pop_head (&wire->wire);
   if (!(wire->dead_b && d->to == &wire->b))
-    test_wire_inject (wire, d->to, d->data);
+    test_wire_inject_ends (wire, d->to, &d->ends, d->data);
   datagram_free (d);
   return TRUE;
 }

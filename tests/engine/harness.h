@@ -16,10 +16,13 @@ typedef struct
   GPtrArray *kernel; /* IkeOutput *, kind KERNEL */
   guint n_lookups;
   guint n_sent;
-  GPtrArray *sent; /* GBytes of every datagram sent */
+  GPtrArray *sent;    /* GBytes of every datagram sent */
+  GArray *keepalives; /* gint64: when each NAT keepalive went out */
 } TestPeer;
 
-typedef struct
+typedef struct _TestWire TestWire;
+
+struct _TestWire
 {
   TestPeer a, b; /* a initiates */
   gint64 now;
@@ -28,7 +31,19 @@ typedef struct
   gdouble drop, dup;
   gboolean reorder;
   gboolean dead_b; /* b receives and sends nothing */
-} TestWire;
+  /* Sees every datagram sent, before loss: returns what goes on the wire
+   * (a new reference; NULL drops it). */
+  GBytes *(*filter) (TestWire *wire, TestPeer *from, GBytes *data, gpointer user_data);
+  gpointer filter_data;
+  /* A NAT in front of a: b sees a at TEST_NAT_ADDR, from port nat_port
+   * for a's port 500 and nat_port + 1 for 4500 (nat_port may change: a
+   * new mapping). */
+  gboolean nat;
+  guint16 nat_port;
+};
+
+#define TEST_NAT_ADDR "198.51.100.1"
+#define TEST_NAT_PORT 40000
 
 TestWire *test_wire_new (IkeConfig *a, IkeConfig *b, guint32 seed);
 void test_wire_free (TestWire *wire);
@@ -40,6 +55,9 @@ void test_wire_run (TestWire *wire, gint64 horizon);
 /* test_wire_run, then the clock stands at now + @span. */
 void test_wire_advance (TestWire *wire, gint64 span);
 void test_wire_inject (TestWire *wire, TestPeer *to, GBytes *datagram);
+/* The same, as if it came from and to @ends (as @to sees them). */
+void test_wire_inject_ends (TestWire *wire, TestPeer *to, const IkeEnds *ends, GBytes *datagram);
+guint16 test_port (const struct sockaddr_storage *addr);
 
 /* The first event of @kind after index *from (which it updates), or NULL. */
 const IkeEvent *test_peer_event (TestPeer *peer, IkeEventKind kind);
