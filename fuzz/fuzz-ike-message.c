@@ -7,19 +7,7 @@
 #include <string.h>
 
 #include "ike-msg.h"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-  do                                                                                               \
-    {                                                                                              \
-      if (!(cond))                                                                                 \
-        {                                                                                          \
-          g_printerr ("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-          abort ();                                                                                \
-        }                                                                                          \
-    }                                                                                              \
-  while (0)
+#include "fuzz.h"
 
 static void
 fuzz_inner (IkeSlice body, guint8 first)

@@ -22,19 +22,7 @@
 
 #include "ike-proposal.h"
 #include "ike-sign.h"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-  do                                                                                               \
-    {                                                                                              \
-      if (!(cond))                                                                                 \
-        {                                                                                          \
-          g_printerr ("invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);                \
-          abort ();                                                                                \
-        }                                                                                          \
-    }                                                                                              \
-  while (0)
+#include "fuzz.h"
 
 /* Parse TEXT; when it parses, it must survive formatting unchanged. */
 static gboolean
