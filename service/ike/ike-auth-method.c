@@ -76,9 +76,8 @@ ike_auth_make (IkeSa *sa, const guint8 *id_body, gsize id_len, IkePayload *auth,
 }
 
 static gboolean
-check_signature (IkeSa *sa, GBytes *octets, const IkePayloadAuth *auth, GError **error)
+check_signature (SECKEYPublicKey *key, GBytes *octets, const IkePayloadAuth *auth, GError **error)
 {
-  SECKEYPublicKey *key = sa->config->peer_key;
   IkeSignScheme scheme;
   IkeSignEncoding encoding = IKE_SIGN_ENCODING_DER;
   gsize consumed = 0, len;
@@ -110,7 +109,7 @@ check_signature (IkeSa *sa, GBytes *octets, const IkePayloadAuth *auth, GError *
 
 gboolean
 ike_auth_check (IkeSa *sa, const guint8 *id_body, gsize id_len, const IkePayloadAuth *auth,
-                GError **error)
+                SECKEYPublicKey *peer_key, GError **error)
 {
   IkeConfig *config = sa->config;
   IkeAuthMethod method = config->remote.method;
@@ -122,7 +121,7 @@ ike_auth_check (IkeSa *sa, const guint8 *id_body, gsize id_len, const IkePayload
     return FALSE;
   if (method == IKE_AUTH_DIGITAL_SIGNATURE)
     {
-      if (!check_signature (sa, octets, auth, error))
+      if (!check_signature (peer_key, octets, auth, error))
         return FALSE;
     }
   else if (auth->method != method)

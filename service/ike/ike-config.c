@@ -66,6 +66,8 @@ ike_config_unref (IkeConfig *config)
   g_clear_pointer (&config->psk, ike_secret_free);
   g_clear_pointer (&config->private_key, SECKEY_DestroyPrivateKey);
   g_clear_pointer (&config->peer_key, SECKEY_DestroyPublicKey);
+  g_clear_pointer (&config->local_certs, g_ptr_array_unref);
+  g_clear_pointer (&config->remote_cas, g_ptr_array_unref);
   g_free (config->name);
   g_free (config);
 }
@@ -166,6 +168,83 @@ ike_config_set_peer_public_key (IkeConfig *config, SECKEYPublicKey *key, GError 
     }
   g_clear_pointer (&config->peer_key, SECKEY_DestroyPublicKey);
   config->peer_key = copy;
+  return TRUE;
+}
+
+/* DER SubjectPublicKeyInfo of a public key, to compare two keys. */
+static SECItem *
+spki_of (SECKEYPublicKey *key)
+{
+  return key != NULL ? SECKEY_EncodeDERSubjectPublicKeyInfo (key) : NULL;
+}
+
+/* @key is the private half of @cert's public key. */
+static gboolean
+key_fits_cert (CERTCertificate *cert, SECKEYPrivateKey *key)
+{
+  g_autoptr (SECKEYPublicKey) from_cert = CERT_ExtractPublicKey (cert);
+  g_autoptr (SECKEYPublicKey) from_key = SECKEY_ConvertToPublicKey (key);
+  SECItem *a = spki_of (from_cert);
+  SECItem *b = spki_of (from_key);
+  gboolean same = a != NULL && b != NULL && SECITEM_ItemsAreEqual (a, b);
+
+  SECITEM_FreeItem (a, PR_TRUE);
+  SECITEM_FreeItem (b, PR_TRUE);
+  return same;
+}
+
+static GPtrArray *
+cert_list_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) CERT_DestroyCertificate);
+}
+
+gboolean
+ike_config_set_local_certificate (IkeConfig *config, CERTCertificate *cert, SECKEYPrivateKey *key,
+                                  GError **error)
+{
+  if (!key_fits_cert (cert, key))
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: the private key is not the certificate's", config->name);
+      return FALSE;
+    }
+  if (!ike_config_set_private_key (config, key, error))
+    return FALSE;
+  g_clear_pointer (&config->local_certs, g_ptr_array_unref);
+  config->local_certs = cert_list_new ();
+  g_ptr_array_add (config->local_certs, CERT_DupCertificate (cert));
+  return TRUE;
+}
+
+gboolean
+ike_config_add_local_intermediate (IkeConfig *config, CERTCertificate *cert, GError **error)
+{
+  if (config->local_certs == NULL || config->local_certs->len >= IKE_CERT_MAX)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
+                   "%s: intermediates need our certificate first, and at most %u in all",
+                   config->name, IKE_CERT_MAX);
+      return FALSE;
+    }
+  g_ptr_array_add (config->local_certs, CERT_DupCertificate (cert));
+  return TRUE;
+}
+
+gboolean
+ike_config_set_remote_ca (IkeConfig *config, CERTCertificate *ca, GError **error)
+{
+  /* CERTREQ carries 20 bytes per CA; a long list only helps a peer guess
+   * whom we trust. */
+  if (config->remote_cas != NULL && config->remote_cas->len >= IKE_CERT_MAX_CAS)
+    {
+      g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID, "%s: at most %u remote CAs",
+                   config->name, IKE_CERT_MAX_CAS);
+      return FALSE;
+    }
+  if (config->remote_cas == NULL)
+    config->remote_cas = cert_list_new ();
+  g_ptr_array_add (config->remote_cas, CERT_DupCertificate (ca));
   return TRUE;
 }
 
@@ -296,11 +375,12 @@ check_side (const IkeConfig *config, const IkeAuthConfig *auth, gboolean local, 
       return FALSE;
     }
   if (auth->method == IKE_AUTH_DIGITAL_SIGNATURE
-      && (local ? config->private_key == NULL : config->peer_key == NULL))
+      && (local ? config->private_key == NULL
+                : config->peer_key == NULL && config->remote_cas == NULL))
     {
       g_set_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID,
-                   "%s: %s signature authentication without a %s key", config->name, side,
-                   local ? "private" : "peer's public");
+                   "%s: %s signature authentication without a %s", config->name, side,
+                   local ? "private key" : "peer's public key or CA");
       return FALSE;
     }
   return TRUE;

@@ -1,7 +1,8 @@
 /* Inside the engine: the IKE SA, the configuration's fields, the received
  * message as handlers see it, and the functions the engine's files share.
  * Nothing here is for code outside ike-engine*.c, ike-sa.c, ike-exch-*.c,
- * ike-protect.c, ike-frag.c, ike-nat.c, ike-config.c and ike-child.c. */
+ * ike-protect.c, ike-frag.c, ike-nat.c, ike-config.c, ike-child.c and
+ * ike-cert.c. */
 #pragma once
 
 #include "ike-engine.h"
@@ -27,6 +28,10 @@ struct _IkeConfig
   IkeSecret *psk;
   SECKEYPrivateKey *private_key;
   SECKEYPublicKey *peer_key;
+  /* Certificates: ours and our intermediates (CERTCertificate, ours
+   * first), the CAs the peer must chain to. */
+  GPtrArray *local_certs;
+  GPtrArray *remote_cas;
   IkeProposalList ike, esp;
   gboolean childless;
   IkeMode mode;
@@ -250,6 +255,9 @@ char *ike_ends_describe (const struct sockaddr_storage *addr);
 IkeSaHandle ike_engine_new_handle (IkeEngine *engine);
 /* The "now" of the input being handled. */
 gint64 ike_engine_now (IkeEngine *engine);
+/* The wall-clock time of the input being handled; FALSE when the host
+ * never set it. */
+gboolean ike_engine_wall_time (IkeEngine *engine, gint64 *wall_us);
 /* An input starts at @now. */
 void ike_engine_begin (IkeEngine *engine, gint64 now);
 /* The SA is DEAD: unlink it now, free it when the current input returns. */
@@ -370,8 +378,26 @@ IkeRxResult ike_auth_handle_error (IkeRx *rx);
 /* Builds AUTH for us, or checks the peer's; ike-auth-method.c */
 gboolean ike_auth_make (IkeSa *sa, const guint8 *id_body, gsize id_len, IkePayload *auth,
                         GBytes **data, GError **error);
+/* @peer_key: the key the peer's signature must verify with (its
+ * certificate's or the configured raw key); unused for PSK and NULL. */
 gboolean ike_auth_check (IkeSa *sa, const guint8 *id_body, gsize id_len, const IkePayloadAuth *auth,
-                         GError **error);
+                         SECKEYPublicKey *peer_key, GError **error);
+
+/* ike-cert.c: certificates (RFC 7296 §3.6, §3.7) */
+#define IKE_CERT_MAX 4         /* CERT payloads we accept in one message */
+#define IKE_CERT_MAX_LEN 16384 /* bytes of one certificate */
+#define IKE_CERT_MAX_CAS 16    /* remote CAs per connection */
+/* Adds our CERT payloads (end entity, then intermediates), if any. */
+gboolean ike_cert_add (const IkeConfig *config, IkeInnerBuilder *inner, GError **error);
+/* The CERTREQ payload asking for the config's remote CAs; NULL if none. */
+GBytes *ike_cert_request_data (const IkeConfig *config, GError **error);
+/* The peer's CERT payloads: decoded, chained to one of the config's CAs at
+ * the engine's wall-clock time, and bound to identity @id.  Returns the
+ * certificate's public key, for AUTH. */
+SECKEYPublicKey *ike_cert_check_peer (IkeSa *sa, IkeRx *rx, const IkePayloadId *id, GError **error);
+/* @cert names identity @type/@data (subject DN, or a subjectAltName). */
+gboolean ike_cert_names_id (CERTCertificate *cert, guint8 type, const guint8 *data, gsize len,
+                            GError **error);
 
 /* ike-ts.c: traffic selectors */
 guint ike_ts_config (IkeSa *sa, gboolean local, IkeTs *out);

@@ -38,6 +38,9 @@ struct _IkeEngine
   gint64 secret_since;
   gint64 log_window, now;
   guint log_count, log_suppressed;
+  /* Wall clock minus monotonic clock, as the host last told us. */
+  gint64 wall_offset;
+  gboolean have_wall;
 };
 
 IkeEngine *
@@ -92,6 +95,22 @@ ike_engine_set_half_open (IkeEngine *engine, guint cookie_threshold, guint max, 
   engine->cookie_threshold = cookie_threshold;
   engine->half_open_max = max;
   engine->half_open_timeout = timeout_us;
+}
+
+void
+ike_engine_set_wall_clock (IkeEngine *engine, gint64 now, gint64 wall_us)
+{
+  engine->wall_offset = wall_us - now;
+  engine->have_wall = TRUE;
+}
+
+gboolean
+ike_engine_wall_time (IkeEngine *engine, gint64 *wall_us)
+{
+  if (!engine->have_wall)
+    return FALSE;
+  *wall_us = engine->now + engine->wall_offset;
+  return TRUE;
 }
 
 guint

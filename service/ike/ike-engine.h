@@ -39,6 +39,7 @@
  * IKE_SA_INIT arrives, and again with the peer's identity in IKE_AUTH. */
 #pragma once
 
+#include <cert.h>
 #include <glib.h>
 #include <keyhi.h>
 #include <sys/socket.h>
@@ -136,6 +137,30 @@ gboolean ike_config_set_private_key (IkeConfig *config, SECKEYPrivateKey *key, G
 /* The peer's raw public key (copied; RFC 7670 style, from configuration or
  * DNS), checked by ike_sign_check_public_key. */
 gboolean ike_config_set_peer_public_key (IkeConfig *config, SECKEYPublicKey *key, GError **error);
+/* Certificates (RFC 7296 §3.6, §3.7), X.509 only.  Ours: @cert goes out
+ * in a CERT payload (encoding 4) in every IKE_AUTH we send, whether or not
+ * the peer asked with CERTREQ (peers expect it and a missing CERT fails
+ * hard, an unasked one costs a few bytes), and we sign with @key, which must
+ * be @cert's (both referenced or copied).  This sets the private key as
+ * ike_config_set_private_key does; the local identity stays what
+ * ike_config_set_local_auth says and should be one @cert names (the subject
+ * DN or a subjectAltName): the peer refuses any other.  That is the
+ * peer's check, not repeated here.  Intermediate
+ * certificates follow in further CERT payloads, in the order added. */
+gboolean ike_config_set_local_certificate (IkeConfig *config, CERTCertificate *cert,
+                                           SECKEYPrivateKey *key, GError **error);
+gboolean ike_config_add_local_intermediate (IkeConfig *config, CERTCertificate *cert,
+                                            GError **error);
+/* A CA the peer's certificate must chain to (several may be set; each is a
+ * trust anchor for this connection only, never the system store).  With a
+ * remote CA, IKE_AUTH_DIGITAL_SIGNATURE for the peer needs no public key:
+ * the peer's CERT brings it.  We ask for it with CERTREQ (the CAs' SHA-1
+ * SubjectPublicKeyInfo hashes) in our IKE_SA_INIT response (responder) or
+ * IKE_AUTH request (initiator).  The peer's identity must be its
+ * certificate's subject DN (ID_DER_ASN1_DN) or a subjectAltName entry
+ * (ID_FQDN, ID_RFC822_ADDR, ID_IPV4_ADDR, ID_IPV6_ADDR).  Validity is
+ * checked against the wall-clock time from ike_engine_set_wall_clock. */
+gboolean ike_config_set_remote_ca (IkeConfig *config, CERTCertificate *ca, GError **error);
 void ike_config_set_proposals (IkeConfig *config, const IkeProposalList *ike,
                                const IkeProposalList *esp);
 /* Childless IKE SA (RFC 6023): no Child SA in IKE_AUTH. */
@@ -176,6 +201,14 @@ gboolean ike_config_set_fragmentation (IkeConfig *config, gboolean enable, guint
 void ike_config_set_nat_keepalive (IkeConfig *config, gint64 interval_us);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IkeConfig, ike_config_unref)
+
+/* Other NSS users may define the same cleanups; whoever comes first defines
+ * them under this guard. */
+#ifndef IKE_NSS_CERT_AUTOPTR_DEFINED
+#define IKE_NSS_CERT_AUTOPTR_DEFINED
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CERTCertificate, CERT_DestroyCertificate)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CERTCertList, CERT_DestroyCertList)
+#endif
 
 #define IKE_NATT_PORT 4500
 
@@ -293,6 +326,15 @@ void ike_engine_free (IkeEngine *engine);
  * each expires after @timeout_us.  Defaults 16, 4096, 30 s. */
 void ike_engine_set_half_open (IkeEngine *engine, guint cookie_threshold, guint max,
                                gint64 timeout_us);
+
+/* Certificates are valid or not at a wall-clock time, which the engine
+ * never reads: the host says that at monotonic @now the wall clock read
+ * @wall_us (microseconds since the Unix epoch, g_get_real_time ()), and the
+ * engine adds the difference to the "now" of later inputs.  Call it once
+ * at start and again whenever the wall clock may have been stepped (the
+ * daemon: before each input; it is cheap).  Until it is called, every
+ * certificate is refused ("no wall-clock time"). */
+void ike_engine_set_wall_clock (IkeEngine *engine, gint64 now, gint64 wall_us);
 
 void ike_engine_receive (IkeEngine *engine, gint64 now, const IkeEnds *ends, const guint8 *data,
                          gsize len);

@@ -34,7 +34,25 @@ our_id_body (IkeConfig *config)
   return g_byte_array_free_to_bytes (body);
 }
 
-/* Adds our ID and AUTH payloads (IDi/IDr by role). */
+/* Initiator: CERTREQ for the CAs we trust (the responder's went out in
+ * IKE_SA_INIT). */
+static gboolean
+add_cert_request (IkeConfig *config, IkeInnerBuilder *inner, GError **error)
+{
+  g_autoptr (GBytes) data = NULL;
+  IkePayload req = { .type = IKE_PAYLOAD_CERTREQ };
+
+  if (config->remote_cas == NULL)
+    return TRUE;
+  data = ike_cert_request_data (config, error);
+  if (data == NULL)
+    return FALSE;
+  req.u.cert.encoding = IKE_CERT_X509_SIG;
+  req.u.cert.data.data = g_bytes_get_data (data, &req.u.cert.data.len);
+  return ike_inner_builder_add (inner, &req, error);
+}
+
+/* Adds our ID, CERT and AUTH payloads (IDi/IDr by role), and CERTREQ. */
 static gboolean
 add_id_auth (IkeSa *sa, IkeInnerBuilder *inner, gboolean initial_contact, GError **error)
 {
@@ -48,7 +66,8 @@ add_id_auth (IkeSa *sa, IkeInnerBuilder *inner, gboolean initial_contact, GError
   id.u.id.type = bytes[0];
   id.u.id.data = (IkeSlice){ bytes + ID_HEADER_LEN, len - ID_HEADER_LEN };
   if (!ike_auth_make (sa, bytes, len, &auth, &auth_data, error)
-      || !ike_inner_builder_add (inner, &id, error))
+      || !ike_inner_builder_add (inner, &id, error) || !ike_cert_add (sa->config, inner, error)
+      || (sa->initiator && !add_cert_request (sa->config, inner, error)))
     return FALSE;
   if (initial_contact
       && !ike_inner_builder_add_notify (inner, IKE_N_INITIAL_CONTACT, NULL, 0, error))
@@ -66,13 +85,24 @@ id_matches (const IkeAuthConfig *want, const IkePayloadId *got)
          && memcmp (g_bytes_get_data (want->id, NULL), got->data.data, got->data.len) == 0;
 }
 
-/* The peer's ID against its configuration, then its AUTH. */
+/* With a CA configured the peer proves itself with a certificate, unless it
+ * sends none and a raw public key is configured too. */
+static gboolean
+peer_uses_cert (IkeConfig *config, IkeRx *rx)
+{
+  return config->remote.method == IKE_AUTH_DIGITAL_SIGNATURE && config->remote_cas != NULL
+         && (ike_rx_find (rx, IKE_PAYLOAD_CERT) != NULL || config->peer_key == NULL);
+}
+
+/* The peer's ID against its configuration (and certificate), then its
+ * AUTH. */
 static gboolean
 check_peer (IkeRx *rx, IkePayloadType id_type, GError **error)
 {
   IkeSa *sa = rx->sa;
   const IkePayload *id = ike_rx_find (rx, id_type);
   const IkePayload *auth = ike_rx_find (rx, IKE_PAYLOAD_AUTH);
+  g_autoptr (SECKEYPublicKey) cert_key = NULL;
   gsize len;
   const guint8 *body = received_body (rx, id, &len);
 
@@ -83,7 +113,13 @@ check_peer (IkeRx *rx, IkePayloadType id_type, GError **error)
                    ike_id_type_name (id->u.id.type) ?: "?");
       return FALSE;
     }
-  if (!ike_auth_check (sa, body, len, &auth->u.auth, error))
+  if (peer_uses_cert (sa->config, rx))
+    {
+      cert_key = ike_cert_check_peer (sa, rx, &id->u.id, error);
+      if (cert_key == NULL)
+        return FALSE;
+    }
+  if (!ike_auth_check (sa, body, len, &auth->u.auth, cert_key ?: sa->config->peer_key, error))
     return FALSE;
   g_clear_pointer (&sa->remote_id, g_bytes_unref);
   sa->remote_id_type = id->u.id.type;

@@ -125,6 +125,24 @@ add_capabilities (IkeMsgBuilder *b, IkeSa *sa, GError **error)
          && ike_msg_builder_add_notify (b, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0, error);
 }
 
+/* Responder: CERTREQ for the CAs we trust (RFC 7296 §1.2), so that the
+ * initiator knows which certificate to send in IKE_AUTH. */
+static gboolean
+add_cert_request (IkeMsgBuilder *b, IkeSa *sa, GError **error)
+{
+  g_autoptr (GBytes) data = NULL;
+  IkePayload req = { .type = IKE_PAYLOAD_CERTREQ };
+
+  if (sa->config->remote_cas == NULL)
+    return TRUE;
+  data = ike_cert_request_data (sa->config, error);
+  if (data == NULL)
+    return FALSE;
+  req.u.cert.encoding = IKE_CERT_X509_SIG;
+  req.u.cert.data.data = g_bytes_get_data (data, &req.u.cert.data.len);
+  return ike_msg_builder_add (b, &req, error);
+}
+
 /* Our IKE_SA_INIT message: the request (all our proposals) or the response
  * (the one chosen). */
 static GBytes *
@@ -152,7 +170,7 @@ build_init (IkeSa *sa, const IkeProposal *chosen, GError **error)
   no_p.u.nonce.data = g_bytes_get_data (nonce, &no_p.u.nonce.len);
   if (!ike_msg_builder_add (b, &sa_p, error) || !ike_msg_builder_add (b, &ke_p, error)
       || !ike_msg_builder_add (b, &no_p, error) || !add_nat_notifies (b, sa, error)
-      || !add_capabilities (b, sa, error))
+      || !add_capabilities (b, sa, error) || (!sa->initiator && !add_cert_request (b, sa, error)))
     return NULL;
   return ike_msg_builder_free_to_bytes (g_steal_pointer (&b));
 }
