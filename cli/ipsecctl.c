@@ -5,11 +5,22 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ipsec-error.h"
 #include "ipsecctl.h"
 
 static const IpsecctlCommand commands[] = {
-  { "version", N_ ("Print the version"), ipsecctl_cmd_version },
+  { "status", "", N_ ("Show the daemon and its connections"), ipsecctl_cmd_status },
+  { "list", "", N_ ("List the connections"), ipsecctl_cmd_list },
+  { "show", N_ ("NAME"), N_ ("Show a connection and its SAs"), ipsecctl_cmd_show },
+  { "up", N_ ("NAME"), N_ ("Bring a connection up and wait for the result"), ipsecctl_cmd_up },
+  { "down", N_ ("NAME"), N_ ("Take a connection down"), ipsecctl_cmd_down },
+  { "add", N_ ("NAME KEY=VALUE…"),
+    N_ ("Add a connection (keys of ipsecd.conf(5), psk=- reads stdin)"), ipsecctl_cmd_add },
+  { "delete", N_ ("NAME"), N_ ("Delete a connection and its PSK"), ipsecctl_cmd_delete },
+  { "reload", "", N_ ("Read the connection files again"), ipsecctl_cmd_reload },
+  { "version", "", N_ ("Print the client's and the daemon's version"), ipsecctl_cmd_version },
 };
 
 static const IpsecctlCommand *
@@ -21,13 +32,36 @@ find_command (const char *name)
   return NULL;
 }
 
+/* "--json" may also follow the command ("ipsecctl show NAME --json"). */
+static void
+take_json (int *argc, char **argv, IpsecctlOptions *options)
+{
+  int out = 1;
+
+  for (int i = 1; i < *argc; i++)
+    if (g_str_equal (argv[i], "--json"))
+      options->json = TRUE;
+    else
+      argv[out++] = argv[i];
+  *argc = out;
+  argv[out] = NULL;
+}
+
 static char *
 describe_commands (void)
 {
   GString *text = g_string_new (_ ("Commands:\n"));
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (text, "  %-10s %s\n", commands[i].name, _ (commands[i].summary));
+    {
+      g_autofree char *head = g_strdup_printf ("%s %s", commands[i].name,
+                                               commands[i].usage[0] ? _ (commands[i].usage) : "");
+
+      g_string_append_printf (text, "  %-24s %s\n", head, _ (commands[i].summary));
+    }
+  g_string_append (text, _ ("\nExit status: 0 ok, 1 failure, 2 usage, 3 no such connection, 4 not "
+                            "authorized, 5 invalid setting, 6 connection failed, 7 ipsecd not "
+                            "running.\nColour only on a terminal, never with NO_COLOR set.\n"));
   return g_string_free (text, FALSE);
 }
 
@@ -60,8 +94,16 @@ main (int argc, char **argv)
       g_printerr ("ipsecctl: %s\n", error->message);
       return IPSECCTL_EXIT_USAGE;
     }
+  /* registers the domain: the daemon's errors arrive as IPSEC_ERROR codes */
+  ipsec_error_quark ();
+  take_json (&argc, argv, &options);
+  options.color = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
   if (version)
-    return ipsecctl_cmd_version (&options, 1, argv);
+    {
+      /* only this program's: --version must work without a bus */
+      g_print ("ipsecctl %s\n", PACKAGE_VERSION);
+      return IPSECCTL_EXIT_OK;
+    }
   if (argc < 2)
     {
       g_printerr (_ ("ipsecctl: no command given; see “ipsecctl --help”\n"));

@@ -1,11 +1,15 @@
-/* ipsecctl: one file per command; each fills in an IpsecctlCommand. */
+/* ipsecctl: one file per command; each fills in an IpsecctlCommand.
+ * ipsecctl-client.c has what they share: the bus, errors, JSON, colour. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include "ipsec-dbus.h"
 
 typedef struct
 {
   gboolean json;
+  gboolean color; /* a terminal, and no NO_COLOR */
 } IpsecctlOptions;
 
 typedef int (*IpsecctlRunFunc) (const IpsecctlOptions *options, int argc, char **argv);
@@ -13,16 +17,62 @@ typedef int (*IpsecctlRunFunc) (const IpsecctlOptions *options, int argc, char *
 typedef struct
 {
   const char *name;
+  const char *usage;
   const char *summary;
   IpsecctlRunFunc run;
 } IpsecctlCommand;
 
-/* Exit codes, documented in ipsecctl(1). */
+/* Exit codes, documented in ipsecctl(1) and docs/dbus.md. */
 enum
 {
   IPSECCTL_EXIT_OK = 0,
-  IPSECCTL_EXIT_FAILURE = 1,
-  IPSECCTL_EXIT_USAGE = 2,
+  IPSECCTL_EXIT_FAILURE = 1,        /* anything else */
+  IPSECCTL_EXIT_USAGE = 2,          /* bad command line */
+  IPSECCTL_EXIT_NOT_FOUND = 3,      /* no such connection */
+  IPSECCTL_EXIT_NOT_AUTHORIZED = 4, /* polkit said no */
+  IPSECCTL_EXIT_INVALID = 5,        /* a setting was refused */
+  IPSECCTL_EXIT_DOWN = 6,           /* up: the connection failed */
+  IPSECCTL_EXIT_NO_DAEMON = 7,      /* ipsecd is not on the bus */
 };
 
+int ipsecctl_cmd_status (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_list (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_show (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_up (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_down (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_add (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_delete (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_reload (const IpsecctlOptions *options, int argc, char **argv);
 int ipsecctl_cmd_version (const IpsecctlOptions *options, int argc, char **argv);
+
+/* ---- ipsecctl-client.c ---- */
+
+/* The daemon's objects, or NULL with an error (exit code via fail). */
+GDBusObjectManager *ipsecctl_objects (GError **error);
+IpsecDbusManager *ipsecctl_manager (GError **error);
+/* The Connection NAME (a new reference), or NULL with NotFound. */
+IpsecDbusConnection *ipsecctl_connection (GDBusObjectManager *objects, const char *name,
+                                          GError **error);
+/* The SA objects of the connection at PATH (new references). */
+GList *ipsecctl_sas_of (GDBusObjectManager *objects, const char *path);
+
+/* A method call that may need polkit: on a CanObtain denial it retries
+ * once with a text agent (pkttyagent), if there is one and a terminal. */
+GVariant *ipsecctl_call (GDBusProxy *proxy, const char *method, GVariant *args, GError **error);
+
+/* Prints ERROR (human, or {"error": {...}} with --json); the exit code. */
+int ipsecctl_fail (const IpsecctlOptions *options, const GError *error);
+/* Prints a usage error for COMMAND; IPSECCTL_EXIT_USAGE. */
+int ipsecctl_usage (const char *command, const char *usage);
+
+/* JSON text of VALUE (strings, numbers, booleans, arrays, dictionaries). */
+void ipsecctl_json_value (GString *out, GVariant *value);
+void ipsecctl_json_string (GString *out, const char *text);
+/* The properties of a proxy as one JSON object. */
+void ipsecctl_json_properties (GString *out, GDBusProxy *proxy);
+
+/* The connections table of list and status (cmd-list.c). */
+void ipsecctl_print_connections (const IpsecctlOptions *options, GDBusObjectManager *objects);
+
+/* TEXT in the colour of a state ("up" green, "failed" red, ...). */
+char *ipsecctl_state_text (const IpsecctlOptions *options, const char *state);

@@ -58,8 +58,8 @@ ipsecd_suite_format (const IkeSuite *suite, IkeProtocolId protocol)
   return text != NULL ? text : g_strdup ("?");
 }
 
-static const char *
-auth_name (IkeAuthMethod method)
+const char *
+ipsecd_auth_name (IkeAuthMethod method)
 {
   switch ((int) method)
     {
@@ -75,8 +75,8 @@ auth_name (IkeAuthMethod method)
 }
 
 /* An identity for people: "192.0.2.1", "@host.example", "%null". */
-static char *
-id_format (IkeIdType type, GBytes *data)
+char *
+ipsecd_id_format (IkeIdType type, GBytes *data)
 {
   gsize len = 0;
   const guint8 *bytes = data != NULL ? g_bytes_get_data (data, &len) : NULL;
@@ -121,9 +121,12 @@ ipsecd_daemon_track (IpsecdDaemon *daemon, IkeSaHandle handle, const char *name,
 /* ---- events ---- */
 
 static const char *const event_names[] = {
-  [IKE_EVENT_IKE_UP] = "ike-up",         [IKE_EVENT_IKE_FAILED] = "ike-failed",
-  [IKE_EVENT_IKE_DOWN] = "ike-down",     [IKE_EVENT_CHILD_UP] = "child-up",
-  [IKE_EVENT_CHILD_FAILED] = "child-failed", [IKE_EVENT_CHILD_DOWN] = "child-down",
+  [IKE_EVENT_IKE_UP] = "ike-up",
+  [IKE_EVENT_IKE_FAILED] = "ike-failed",
+  [IKE_EVENT_IKE_DOWN] = "ike-down",
+  [IKE_EVENT_CHILD_UP] = "child-up",
+  [IKE_EVENT_CHILD_FAILED] = "child-failed",
+  [IKE_EVENT_CHILD_DOWN] = "child-down",
 };
 
 typedef struct
@@ -168,19 +171,20 @@ static void
 describe_ike_up (EventLine *line, const IkeEvent *ev, const char *name, const char *peer)
 {
   g_autofree char *suite = ipsecd_suite_format (&ev->ike, IKE_PROTO_IKE);
-  g_autofree char *remote_id = id_format (ev->remote_id_type, ev->remote_id);
+  g_autofree char *remote_id = ipsecd_id_format (ev->remote_id_type, ev->remote_id);
 
   field_take (line, "MESSAGE",
               g_strdup_printf (_ ("IKE SA “%s” established with %s as %s: %s, auth %s/%s, "
                                   "peer %s %s"),
                                name, peer, ev->initiator ? "initiator" : "responder", suite,
-                               auth_name (ev->local_auth), auth_name (ev->remote_auth), remote_id,
+                               ipsecd_auth_name (ev->local_auth),
+                               ipsecd_auth_name (ev->remote_auth), remote_id,
                                ev->authenticated ? "authenticated" : "anonymous"));
   field_take (line, "IPSECD_IKE", g_steal_pointer (&suite));
   field (line, "IPSECD_ROLE", ev->initiator ? "initiator" : "responder");
-  field (line, "IPSECD_LOCAL_AUTH", auth_name (ev->local_auth));
-  field (line, "IPSECD_REMOTE_AUTH", auth_name (ev->remote_auth));
-  field_take (line, "IPSECD_LOCAL_ID", id_format (ev->local_id_type, ev->local_id));
+  field (line, "IPSECD_LOCAL_AUTH", ipsecd_auth_name (ev->local_auth));
+  field (line, "IPSECD_REMOTE_AUTH", ipsecd_auth_name (ev->remote_auth));
+  field_take (line, "IPSECD_LOCAL_ID", ipsecd_id_format (ev->local_id_type, ev->local_id));
   field_take (line, "IPSECD_REMOTE_ID", g_steal_pointer (&remote_id));
   field (line, "IPSECD_AUTHENTICATED", ev->authenticated ? "yes" : "no");
 }
@@ -259,11 +263,11 @@ log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
   if (ev->peer_gone)
     field (&line, "IPSECD_PEER_GONE", "yes");
   field (&line, "PRIORITY", ev->kind == IKE_EVENT_IKE_FAILED || failed_install ? "4" : "5");
-  g_log_structured_array (ev->kind == IKE_EVENT_IKE_FAILED || failed_install
-                              ? G_LOG_LEVEL_WARNING
-                              : G_LOG_LEVEL_MESSAGE,
+  g_log_structured_array (ev->kind == IKE_EVENT_IKE_FAILED || failed_install ? G_LOG_LEVEL_WARNING
+                                                                             : G_LOG_LEVEL_MESSAGE,
                           line.fields, line.n);
   g_ptr_array_unref (line.owned);
+  ipsecd_daemon_bus_event (daemon, sa, ev, failed_install ? reason : NULL);
   if (ev->kind == IKE_EVENT_IKE_UP)
     sa->up = TRUE;
   if (ev->kind == IKE_EVENT_IKE_FAILED || ev->kind == IKE_EVENT_IKE_DOWN)
@@ -282,8 +286,9 @@ ts_json (GString *out, const IkeTs *ts, guint n)
 
       inet_ntop (family, ts[i].start, start, sizeof start);
       inet_ntop (family, ts[i].end, end, sizeof end);
-      g_string_append_printf (out, "%s{\"start\":\"%s\",\"end\":\"%s\",\"proto\":%u,"
-                                   "\"ports\":[%u,%u]}",
+      g_string_append_printf (out,
+                              "%s{\"start\":\"%s\",\"end\":\"%s\",\"proto\":%u,"
+                              "\"ports\":[%u,%u]}",
                               i > 0 ? "," : "", start, end, ts[i].ip_proto, ts[i].start_port,
                               ts[i].end_port);
     }
@@ -305,8 +310,8 @@ record_kernel (IpsecdDaemon *daemon, const IkeKernelRequest *k)
       "\"dst\":\"%s\",\"protocol\":\"%s\",\"mode\":\"%s\",\"spi_in\":\"%08x\","
       "\"spi_out\":\"%08x\",\"esp\":\"%s\",\"encr\":%u,\"key_bits\":%u,\"integ\":%u,"
       "\"esn\":%u,\"ts_local\":[",
-      k->op == IKE_KERNEL_INSTALL ? "install" : "remove", k->sa, sa->name ? sa->name : "", src,
-      dst, ike_protocol_name (k->protocol), k->mode == IKE_MODE_TRANSPORT ? "transport" : "tunnel",
+      k->op == IKE_KERNEL_INSTALL ? "install" : "remove", k->sa, sa->name ? sa->name : "", src, dst,
+      ike_protocol_name (k->protocol), k->mode == IKE_MODE_TRANSPORT ? "transport" : "tunnel",
       k->spi_in, k->spi_out, esp, k->esp.encr, k->esp.key_bits, k->esp.integ, k->esp.esn);
   ts_json (out, k->ts_local, k->n_ts_local);
   g_string_append (out, "],\"ts_remote\":[");
@@ -321,6 +326,7 @@ handle_kernel (IpsecdDaemon *daemon, const IkeKernelRequest *k)
 {
   IpsecdFailedInstall failed = { k->sa, k->spi_in };
 
+  ipsecd_daemon_bus_kernel (daemon, k);
   if (daemon->record != NULL)
     {
       record_kernel (daemon, k);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "bus.h"
 #include "daemon.h"
 #include "ike-engine.h"
 #include "net-socket.h"
@@ -26,8 +27,8 @@ struct _IpsecdDaemon
   GMainLoop *loop;
   NetIo *io;
   IkeEngine *engine;
-  GPtrArray *connections; /* StoreConnection */
-  GHashTable *sas;        /* &IpsecdSa.handle → IpsecdSa */
+  GPtrArray *connections;  /* StoreConnection */
+  GHashTable *sas;         /* &IpsecdSa.handle → IpsecdSa */
   GArray *failed_installs; /* IpsecdFailedInstall: Child SAs never installed */
   FILE *record;            /* --record-kernel */
   guint timer;             /* the engine's deadline */
@@ -36,6 +37,12 @@ struct _IpsecdDaemon
   const struct sockaddr_storage *current_peer;
   guint stop_timer;
   gboolean stopping;
+  /* --bus (daemon-bus.c); NULL with --bus=none */
+  BusService *bus;
+  GHashTable *child_ts; /* spi_in → (local-ts, remote-ts) until its child-up */
+  guint sa_count;
+  guint64 established_total, failed_total;
+  int status; /* of ipsecd_daemon_run() */
 };
 
 typedef struct
@@ -50,8 +57,30 @@ IpsecdSa *ipsecd_daemon_track (IpsecdDaemon *daemon, IkeSaHandle handle, const c
                                const struct sockaddr_storage *peer);
 char *ipsecd_suite_format (const IkeSuite *suite, IkeProtocolId protocol);
 char *ipsecd_addr_format (const struct sockaddr_storage *addr, gboolean port);
+char *ipsecd_id_format (IkeIdType type, GBytes *data);
+const char *ipsecd_auth_name (IkeAuthMethod method);
 
 /* daemon.c */
 void ipsecd_daemon_sa_gone (IpsecdDaemon *daemon, IkeSaHandle handle);
+/* Logs an ike-failed event when it fails. */
+gboolean ipsecd_daemon_initiate (IpsecdDaemon *daemon, StoreConnection *conn, GError **error);
+/* Deletes the connection's established IKE SAs; how many. */
+guint ipsecd_daemon_delete_sas (IpsecdDaemon *daemon, const char *name);
+/* What SIGHUP does. */
+void ipsecd_daemon_reload (IpsecdDaemon *daemon);
+
+/* daemon-bus.c: the daemon as org.libreswan.IPsec; each does nothing
+ * without a bus. */
+gboolean ipsecd_daemon_bus_start (IpsecdDaemon *daemon, GError **error);
+void ipsecd_daemon_bus_stop (IpsecdDaemon *daemon);
+/* The Connection objects after the connections changed. */
+void ipsecd_daemon_bus_sync (IpsecdDaemon *daemon);
+/* SA is the event's; FAILED_INSTALL the reason when a child-up is really
+ * a child-failed (no kernel SA). */
+void ipsecd_daemon_bus_event (IpsecdDaemon *daemon, IpsecdSa *sa, const IkeEvent *ev,
+                              const char *failed_install);
+void ipsecd_daemon_bus_kernel (IpsecdDaemon *daemon, const IkeKernelRequest *k);
+void ipsecd_daemon_bus_state (IpsecdDaemon *daemon, const char *name, const char *state,
+                              const char *last_error);
 
 G_END_DECLS

@@ -161,37 +161,41 @@ source_for (const struct sockaddr_storage *remote, struct sockaddr_storage *loca
   if (fd >= 0)
     close (fd);
   if (errsv != 0)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                 _ ("no route to the peer: %s"), g_strerror (errsv));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), _ ("no route to the peer: %s"),
+                 g_strerror (errsv));
   return errsv == 0;
 }
 
-static void
-initiate (IpsecdDaemon *daemon, StoreConnection *conn)
+gboolean
+ipsecd_daemon_initiate (IpsecdDaemon *daemon, StoreConnection *conn, GError **error)
 {
   IkeEnds ends = { conn->local, conn->remote };
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) local_error = NULL;
   IkeSaHandle handle = 0;
 
   net_sockaddr_set_port (&ends.remote, NET_IKE_PORT);
   if (ends.local.ss_family == 0)
-    source_for (&ends.remote, &ends.local, &error);
+    source_for (&ends.remote, &ends.local, &local_error);
   net_sockaddr_set_port (&ends.local, daemon->options.ike_port);
-  if (error != NULL
+  if (local_error != NULL
       || !ike_engine_initiate (daemon->engine, g_get_monotonic_time (), conn->config, &ends,
-                               &handle, &error))
+                               &handle, &local_error))
     {
       g_autofree char *peer = ipsecd_addr_format (&ends.remote, TRUE);
 
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "IPSECD_EVENT", "ike-failed",
                         "IPSECD_CONNECTION", conn->name, "IPSECD_PEER", peer, "IPSECD_REASON",
-                        error->message, "MESSAGE", _ ("IKE SA “%s” with %s failed: %s"),
-                        conn->name, peer, error->message);
-      return;
+                        local_error->message, "MESSAGE", _ ("IKE SA “%s” with %s failed: %s"),
+                        conn->name, peer, local_error->message);
+      ipsecd_daemon_bus_state (daemon, conn->name, "failed", local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
     }
+  ipsecd_daemon_bus_state (daemon, conn->name, "connecting", NULL);
   ipsecd_daemon_track (daemon, handle, conn->name, &ends.remote);
   ipsecd_daemon_drain (daemon);
   rearm (daemon);
+  return TRUE;
 }
 
 static void
@@ -202,7 +206,7 @@ start_auto (IpsecdDaemon *daemon, GPtrArray *which)
       StoreConnection *conn = g_ptr_array_index (which, i);
 
       if (conn->auto_ == STORE_AUTO_START)
-        initiate (daemon, conn);
+        ipsecd_daemon_initiate (daemon, conn, NULL);
     }
 }
 
@@ -224,11 +228,12 @@ load_connections (IpsecdDaemon *daemon)
   return conns;
 }
 
-static void
-delete_sas_of (IpsecdDaemon *daemon, const char *name)
+guint
+ipsecd_daemon_delete_sas (IpsecdDaemon *daemon, const char *name)
 {
   GHashTableIter iter;
   IpsecdSa *sa;
+  guint n = 0;
 
   g_hash_table_iter_init (&iter, daemon->sas);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &sa))
@@ -236,7 +241,9 @@ delete_sas_of (IpsecdDaemon *daemon, const char *name)
       {
         sa->deleting = TRUE;
         ike_engine_delete (daemon->engine, g_get_monotonic_time (), sa->handle, NULL);
+        n++;
       }
+  return n;
 }
 
 static void
@@ -249,10 +256,9 @@ log_change (const char *what, const StoreConnection *conn)
 
 /* SIGHUP: connections that are gone or changed lose their SAs; new and
  * changed auto=start ones are initiated. */
-static gboolean
-on_sighup (gpointer user_data)
+void
+ipsecd_daemon_reload (IpsecdDaemon *daemon)
 {
-  IpsecdDaemon *daemon = user_data;
   GPtrArray *fresh = load_connections (daemon);
   g_autoptr (GPtrArray) to_start = g_ptr_array_new ();
 
@@ -264,7 +270,7 @@ on_sighup (gpointer user_data)
       if (now == NULL || !g_str_equal (now->digest, old->digest))
         {
           log_change (now == NULL ? _ ("removed") : _ ("changed"), old);
-          delete_sas_of (daemon, old->name);
+          ipsecd_daemon_delete_sas (daemon, old->name);
           if (now != NULL)
             g_ptr_array_add (to_start, now);
         }
@@ -283,9 +289,16 @@ on_sighup (gpointer user_data)
   daemon->connections = fresh;
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "IPSECD_EVENT", "reload", "MESSAGE",
                     _ ("reloaded: %u connections"), fresh->len);
+  ipsecd_daemon_bus_sync (daemon);
   ipsecd_daemon_drain (daemon);
   start_auto (daemon, to_start);
   rearm (daemon);
+}
+
+static gboolean
+on_sighup (gpointer user_data)
+{
+  ipsecd_daemon_reload (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -407,8 +420,7 @@ open_record (IpsecdDaemon *daemon, GError **error)
                    daemon->options.record_kernel, g_strerror (errsv));
       return FALSE;
     }
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "IPSECD_EVENT", "record-kernel",
-                    "MESSAGE",
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "IPSECD_EVENT", "record-kernel", "MESSAGE",
                     _ ("TEST MODE: kernel requests are recorded to %s and NOT installed; no "
                        "traffic is protected"),
                     daemon->options.record_kernel);
@@ -435,6 +447,8 @@ ipsecd_daemon_new (const IpsecdOptions *options, GError **error)
   if (daemon->engine == NULL || !open_sockets (daemon, error))
     return NULL;
   daemon->connections = load_connections (daemon);
+  if (!ipsecd_daemon_bus_start (daemon, error))
+    return NULL;
   return g_steal_pointer (&daemon);
 }
 
@@ -447,6 +461,7 @@ ipsecd_daemon_free (IpsecdDaemon *daemon)
     g_source_remove (daemon->timer);
   if (daemon->stop_timer != 0)
     g_source_remove (daemon->stop_timer);
+  ipsecd_daemon_bus_stop (daemon);
   g_clear_pointer (&daemon->io, net_io_free);
   g_clear_pointer (&daemon->engine, ike_engine_free);
   g_clear_pointer (&daemon->connections, g_ptr_array_unref);
@@ -472,13 +487,12 @@ ipsecd_daemon_run (IpsecdDaemon *daemon)
   sources[2] = g_unix_signal_add (SIGHUP, on_sighup, daemon);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "IPSECD_EVENT", "start", "MESSAGE",
                     _ ("ipsecd %s started: %u connections, IKE on UDP %u and %u"), PACKAGE_VERSION,
-                    daemon->connections->len, daemon->options.ike_port,
-                    daemon->options.natt_port);
+                    daemon->connections->len, daemon->options.ike_port, daemon->options.natt_port);
   start_auto (daemon, daemon->connections);
   g_main_loop_run (daemon->loop);
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
     g_source_remove (sources[i]);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "IPSECD_EVENT", "stop", "MESSAGE",
                     _ ("ipsecd stopped"));
-  return EXIT_SUCCESS;
+  return daemon->status;
 }

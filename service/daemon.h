@@ -5,7 +5,7 @@
  * logged as structured events, or handed to the kernel (DESIGN.md §4). */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -19,6 +19,9 @@ typedef struct
   /* TEST ONLY: append kernel requests to this file as JSON lines instead of
    * sending them to the kernel (docs/ipsecd.conf.5.md). */
   char *record_kernel;
+  /* --bus: where to own org.libreswan.IPsec; G_BUS_TYPE_NONE for no bus
+   * (signals and log only, as before the bus API) */
+  GBusType bus;
 } IpsecdOptions;
 
 typedef struct _IpsecdDaemon IpsecdDaemon;

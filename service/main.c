@@ -3,7 +3,7 @@
  * main loop that every layer of the service hangs off (DESIGN.md §4). */
 #include "config.h"
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdlib.h>
@@ -22,6 +22,8 @@ typedef struct
   int ike_port;
   int natt_port;
   char *record_kernel;
+  char *bus;
+  GBusType bus_type;
 } Args;
 
 static void
@@ -31,6 +33,7 @@ args_clear (Args *args)
   g_free (args->state_dir);
   g_free (args->runtime_dir);
   g_free (args->record_kernel);
+  g_free (args->bus);
 }
 
 static gboolean
@@ -41,6 +44,24 @@ check_port (int port, const char *option, GError **error)
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                _ ("%s must be a UDP port from 1 to 65535"), option);
   return FALSE;
+}
+
+static gboolean
+parse_bus (const char *text, GBusType *type, GError **error)
+{
+  if (text == NULL || g_str_equal (text, "system"))
+    *type = G_BUS_TYPE_SYSTEM;
+  else if (g_str_equal (text, "session"))
+    *type = G_BUS_TYPE_SESSION;
+  else if (g_str_equal (text, "none"))
+    *type = G_BUS_TYPE_NONE;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("--bus must be system, session or none"));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -62,6 +83,9 @@ parse_args (int *argc, char ***argv, Args *args, GError **error)
     { "record-kernel", 0, 0, G_OPTION_ARG_FILENAME, &args->record_kernel,
       N_ ("TEST ONLY: append kernel requests to FILE as JSON lines instead of installing them"),
       N_ ("FILE") },
+    { "bus", 0, 0, G_OPTION_ARG_STRING, &args->bus,
+      N_ ("Own org.libreswan.IPsec on the system or session bus, or none (default system)"),
+      N_ ("system|session|none") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -72,7 +96,8 @@ parse_args (int *argc, char ***argv, Args *args, GError **error)
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
   return check_port (args->ike_port, "--ike-port", error)
-         && check_port (args->natt_port, "--natt-port", error);
+         && check_port (args->natt_port, "--natt-port", error)
+         && parse_bus (args->bus, &args->bus_type, error);
 }
 
 static char *
@@ -89,16 +114,16 @@ env_or (const char *variable, const char *fallback)
 static void
 fill_options (Args *args, IpsecdOptions *options)
 {
-  options->config_dir
-      = args->config_dir != NULL ? args->config_dir : g_strdup (IPSECD_CONFIG_DIR);
-  options->state_dir = args->state_dir != NULL
-                           ? args->state_dir
-                           : env_or ("STATE_DIRECTORY", IPSECD_STATE_DIR);
+  options->config_dir = args->config_dir != NULL ? args->config_dir : g_strdup (IPSECD_CONFIG_DIR);
+  options->state_dir
+      = args->state_dir != NULL ? args->state_dir : env_or ("STATE_DIRECTORY", IPSECD_STATE_DIR);
   options->runtime_dir
       = args->runtime_dir != NULL ? args->runtime_dir : env_or ("RUNTIME_DIRECTORY", "/run/ipsecd");
   options->ike_port = (guint16) args->ike_port;
   options->natt_port = (guint16) args->natt_port;
   options->record_kernel = args->record_kernel;
+  options->bus = args->bus_type;
+  g_clear_pointer (&args->bus, g_free); /* parsed into bus_type */
   /* the options own them now */
   args->config_dir = args->state_dir = args->runtime_dir = args->record_kernel = NULL;
 }

@@ -17,10 +17,26 @@
 #define MAX_NAME 64
 
 static const char *const known_keys[] = {
-  "name",      "local",     "remote",   "local-auth", "remote-auth",        "local-id",
-  "remote-id", "ike",       "esp",      "childless",  "mode",               "local-ts",
-  "remote-ts", "auto",      "dpd-delay", "retransmit-timeout", "retransmit-limit",
-  "local-key", "remote-pubkey", NULL,
+  "name",
+  "local",
+  "remote",
+  "local-auth",
+  "remote-auth",
+  "local-id",
+  "remote-id",
+  "ike",
+  "esp",
+  "childless",
+  "mode",
+  "local-ts",
+  "remote-ts",
+  "auto",
+  "dpd-delay",
+  "retransmit-timeout",
+  "retransmit-limit",
+  "local-key",
+  "remote-pubkey",
+  NULL,
 };
 
 typedef struct
@@ -31,6 +47,7 @@ typedef struct
   StoreConnection *conn;
   IkeAuthMethod local_auth, remote_auth;
   GChecksum *digest;
+  const IkeSecret *psk; /* NULL: read secrets/<name>.psk */
 } Loader;
 
 void
@@ -47,8 +64,8 @@ store_connection_free (StoreConnection *conn)
 }
 
 /* Every error names the file and the key, then says why. */
-static gboolean
-bad_key (Loader *l, const char *key, GError **error, const char *format, ...) G_GNUC_PRINTF (4, 5);
+static gboolean bad_key (Loader *l, const char *key, GError **error, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
 
 static gboolean
 bad_key (Loader *l, const char *key, GError **error, const char *format, ...)
@@ -223,8 +240,8 @@ load_side (Loader *l, gboolean local, GError **error)
     return bad_value (l, key, why, error);
   id = (IkeIdentity){ type, data != NULL ? g_bytes_get_data (data, NULL) : NULL,
                       data != NULL ? g_bytes_get_size (data) : 0 };
-  if (!(local ? ike_config_set_local_auth : ike_config_set_remote_auth) (
-          l->conn->config, method, type != 0 ? &id : NULL, &why))
+  if (!(local ? ike_config_set_local_auth
+              : ike_config_set_remote_auth) (l->conn->config, method, type != 0 ? &id : NULL, &why))
     return bad_value (l, key, why, error);
   if (!local)
     {
@@ -242,18 +259,22 @@ load_psk (Loader *l, GError **error)
   g_autoptr (IkeSecret) psk = NULL;
   g_autoptr (GError) why = NULL;
 
+  const IkeSecret *use;
+
   if (l->local_auth != IKE_AUTH_SHARED_KEY && l->remote_auth != IKE_AUTH_SHARED_KEY)
     return TRUE;
-  psk = store_read_psk (l->config_dir, l->conn->name, error);
-  if (psk == NULL)
+  if (l->psk == NULL)
+    psk = store_read_psk (l->config_dir, l->conn->name, error);
+  use = l->psk != NULL ? l->psk : psk;
+  if (use == NULL)
     return FALSE;
-  if (!ike_config_set_psk (l->conn->config, psk->data, psk->len, &why))
+  if (!ike_config_set_psk (l->conn->config, use->data, use->len, &why))
     {
       g_set_error (error, STORE_ERROR, STORE_ERROR_SECRET, _ ("%s: secrets/%s.psk: %s"), l->path,
                    l->conn->name, why->message);
       return FALSE;
     }
-  g_checksum_update (l->digest, psk->data, psk->len);
+  g_checksum_update (l->digest, use->data, use->len);
   return TRUE;
 }
 
@@ -422,27 +443,42 @@ load_keys (Loader *l, GError **error)
          && load_address (l, "remote", &l->conn->remote, TRUE, error)
          && load_address (l, "local", &l->conn->local, FALSE, error)
          && load_auth (l, "local-auth", NULL, &l->local_auth, error)
-         && load_auth (l, "remote-auth", l->local_auth == IKE_AUTH_NULL ? "null"
-                                         : l->local_auth == IKE_AUTH_SHARED_KEY ? "psk"
-                                                                                : "pubkey",
+         && load_auth (l, "remote-auth",
+                       l->local_auth == IKE_AUTH_NULL         ? "null"
+                       : l->local_auth == IKE_AUTH_SHARED_KEY ? "psk"
+                                                              : "pubkey",
                        &l->remote_auth, error)
          && load_side (l, TRUE, error) && load_side (l, FALSE, error) && load_psk (l, error)
-         && load_private_key (l, error) && load_public_key (l, error)
-         && load_proposals (l, error) && load_selectors (l, "local-ts", TRUE, error)
+         && load_private_key (l, error) && load_public_key (l, error) && load_proposals (l, error)
+         && load_selectors (l, "local-ts", TRUE, error)
          && load_selectors (l, "remote-ts", FALSE, error) && load_flags (l, error)
          && load_timers (l, error);
+}
+
+StoreConnection *
+store_connection_parse (const char *config_dir, const char *path, GKeyFile *file,
+                        const IkeSecret *psk, GError **error)
+{
+  g_autoptr (StoreConnection) conn = g_new0 (StoreConnection, 1);
+  g_autoptr (GChecksum) digest = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *data = g_key_file_to_data (file, NULL, NULL);
+  Loader l = { config_dir, path, file, conn, 0, 0, digest, psk };
+
+  conn->path = g_strdup (path);
+  g_checksum_update (digest, (const guchar *) data, -1);
+  if (!load_keys (&l, error))
+    return NULL;
+  conn->digest = g_strdup (g_checksum_get_string (digest));
+  return g_steal_pointer (&conn);
 }
 
 StoreConnection *
 store_connection_load (const char *config_dir, const char *path, GError **error)
 {
   g_autoptr (GKeyFile) file = g_key_file_new ();
-  g_autoptr (StoreConnection) conn = g_new0 (StoreConnection, 1);
-  g_autoptr (GChecksum) digest = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char *data = NULL;
   g_autoptr (GError) why = NULL;
   gsize len = 0;
-  Loader l = { config_dir, path, file, conn, 0, 0, digest };
 
   if (!g_file_get_contents (path, &data, &len, &why)
       || !g_key_file_load_from_data (file, data, len, G_KEY_FILE_NONE, &why))
@@ -450,12 +486,7 @@ store_connection_load (const char *config_dir, const char *path, GError **error)
       g_set_error (error, STORE_ERROR, STORE_ERROR_IO, _ ("%s: %s"), path, why->message);
       return NULL;
     }
-  conn->path = g_strdup (path);
-  g_checksum_update (digest, (const guchar *) data, len);
-  if (!load_keys (&l, error))
-    return NULL;
-  conn->digest = g_strdup (g_checksum_get_string (digest));
-  return g_steal_pointer (&conn);
+  return store_connection_parse (config_dir, path, file, NULL, error);
 }
 
 /* ---- the directory ---- */
@@ -519,8 +550,8 @@ store_load_all (const char *config_dir, GPtrArray **problems)
       if (conn != NULL && store_find (conns, conn->name) != NULL)
         {
           error = g_error_new (STORE_ERROR, STORE_ERROR_INVALID,
-                               _ ("%s: key “name”: connection “%s” is already defined"),
-                               conn->path, conn->name);
+                               _ ("%s: key “name”: connection “%s” is already defined"), conn->path,
+                               conn->name);
           g_clear_pointer (&conn, store_connection_free);
         }
       if (conn != NULL)

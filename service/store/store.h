@@ -10,7 +10,7 @@
  * the file, the key and why; the other files still load. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <sys/socket.h>
 
 #include "ike-crypto.h"
@@ -53,6 +53,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreConnection, store_connection_free)
 
 /* One connection file.  Secrets are read from CONFIG_DIR/secrets. */
 StoreConnection *store_connection_load (const char *config_dir, const char *path, GError **error);
+
+/* FILE as if read from PATH; PSK, when not NULL, instead of the secrets
+ * file.  The same checks as store_connection_load(). */
+StoreConnection *store_connection_parse (const char *config_dir, const char *path, GKeyFile *file,
+                                         const IkeSecret *psk, GError **error);
+
+/* ---- writing (store-write.c) ---- */
+
+/* CONFIG_DIR/connections/NAME.conf */
+char *store_connection_path (const char *config_dir, const char *name);
+/* Settings (a{sv}, see org.libreswan.IPsec.xml) into FILE's [connection]
+ * group: an empty string removes a key; "psk" goes to *PSK, never FILE. */
+gboolean store_settings_merge (GKeyFile *file, GVariant *settings, IkeSecret **psk, GError **error);
+/* Checks FILE (and PSK) as store_connection_parse() does, then writes PSK
+ * (if any) to secrets/<name>.psk and FILE to PATH, atomically and mode
+ * 0600.  On any error nothing is written. */
+StoreConnection *store_save (const char *config_dir, const char *path, GKeyFile *file,
+                             const IkeSecret *psk, GError **error);
+/* Removes the connection's file and its PSK file. */
+gboolean store_remove (const char *config_dir, const StoreConnection *conn, GError **error);
+/* The connection's file as it is now. */
+GKeyFile *store_connection_keys (const StoreConnection *conn, GError **error);
+/* Its keys as a{sv} of strings; never a secret. */
+GVariant *store_connection_settings (const StoreConnection *conn);
 
 /* Every CONFIG_DIR/connections/ *.conf in name order.  Files that fail are
  * left out, each with its error in *PROBLEMS (GError *); so are later files

@@ -152,6 +152,9 @@ class Ipsecd:
             argv += ["--record-kernel", self.kernel_file]
         if self.debug:
             argv.append("--debug")
+        # no bus unless a test asks for one (tests/bus/ run a private one)
+        if not any(a.startswith("--bus") for a in self.args):
+            argv.append("--bus=none")
         return argv + self.args
 
     def start(self, timeout=10.0):

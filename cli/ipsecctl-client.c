@@ -1,0 +1,301 @@
+/* What the commands share: reaching the daemon through the generated
+ * proxies, calls that may need polkit, errors, JSON and colour. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "ipsec-error.h"
+#include "ipsec-names.h"
+#include "ipsecctl.h"
+
+/* ---- the daemon ---- */
+
+GDBusObjectManager *
+ipsecctl_objects (GError **error)
+{
+  g_autoptr (GDBusObjectManager) objects = ipsec_dbus_object_manager_client_new_for_bus_sync (
+      G_BUS_TYPE_SYSTEM, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, IPSEC_BUS_NAME,
+      IPSEC_OBJECT_ROOT, NULL, error);
+  g_autofree char *owner = NULL;
+
+  if (objects == NULL)
+    return NULL;
+  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (objects));
+  if (owner == NULL)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
+                   _ ("ipsecd is not running (nobody owns %s on the system bus)"), IPSEC_BUS_NAME);
+      return NULL;
+    }
+  return g_steal_pointer (&objects);
+}
+
+IpsecDbusManager *
+ipsecctl_manager (GError **error)
+{
+  return ipsec_dbus_manager_proxy_new_for_bus_sync (G_BUS_TYPE_SYSTEM,
+                                                    G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                                    IPSEC_BUS_NAME, IPSEC_OBJECT_ROOT, NULL, error);
+}
+
+IpsecDbusConnection *
+ipsecctl_connection (GDBusObjectManager *objects, const char *name, GError **error)
+{
+  g_autofree char *escaped = g_dbus_escape_object_path (name);
+  g_autofree char *path = g_strconcat (IPSEC_OBJECT_ROOT "/Connection/", escaped, NULL);
+  g_autoptr (GDBusObject) object = g_dbus_object_manager_get_object (objects, path);
+  IpsecDbusConnection *conn
+      = object != NULL ? ipsec_dbus_object_get_connection (IPSEC_DBUS_OBJECT (object)) : NULL;
+
+  if (conn == NULL)
+    g_set_error (error, IPSEC_ERROR, IPSEC_ERROR_NOT_FOUND, _ ("no connection “%s”"), name);
+  return conn;
+}
+
+GList *
+ipsecctl_sas_of (GDBusObjectManager *objects, const char *path)
+{
+  GList *all = g_dbus_object_manager_get_objects (objects);
+  GList *sas = NULL;
+
+  for (GList *l = all; l != NULL; l = l->next)
+    {
+      IpsecDbusSA *sa = ipsec_dbus_object_get_sa (l->data);
+
+      if (sa != NULL && g_strcmp0 (ipsec_dbus_sa_get_connection (sa), path) == 0)
+        sas = g_list_append (sas, sa);
+      else if (sa != NULL)
+        g_object_unref (sa);
+    }
+  g_list_free_full (all, g_object_unref);
+  return sas;
+}
+
+/* ---- calls that may need polkit ---- */
+
+/* pkttyagent for this process; its pid, or 0.  It says on NOTIFY_FD when
+ * it is registered, so the retry cannot overtake it. */
+static GPid
+start_agent (void)
+{
+  g_autofree char *agent = g_find_program_in_path ("pkttyagent");
+  g_autofree char *pid = g_strdup_printf ("%d", getpid ());
+  int fds[2];
+  GPid child = 0;
+  char byte;
+
+  if (agent == NULL || !isatty (STDIN_FILENO) || pipe (fds) != 0)
+    return 0;
+  {
+    g_autofree char *fd = g_strdup_printf ("%d", fds[1]);
+    const char *argv[] = { agent, "--process", pid, "--notify-fd", fd, "--fallback", NULL };
+
+    if (!g_spawn_async (NULL, (char **) argv, NULL,
+                        G_SPAWN_LEAVE_DESCRIPTORS_OPEN | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                        &child, NULL))
+      child = 0;
+  }
+  close (fds[1]);
+  if (child != 0 && read (fds[0], &byte, 1) < 0)
+    child = 0;
+  close (fds[0]);
+  return child;
+}
+
+GVariant *
+ipsecctl_call (GDBusProxy *proxy, const char *method, GVariant *args, GError **error)
+{
+  g_autoptr (GVariant) owned = args != NULL ? g_variant_ref_sink (args) : NULL;
+  g_autoptr (GError) denied = NULL;
+  GVariant *reply;
+  GPid agent;
+
+  reply = g_dbus_proxy_call_sync (proxy, method, owned, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &denied);
+  if (reply != NULL || !g_error_matches (denied, IPSEC_ERROR, IPSEC_ERROR_CAN_OBTAIN))
+    {
+      if (denied != NULL)
+        g_propagate_error (error, g_steal_pointer (&denied));
+      return reply;
+    }
+  agent = start_agent ();
+  if (agent == 0)
+    {
+      g_propagate_error (error, g_steal_pointer (&denied));
+      return NULL;
+    }
+  reply = g_dbus_proxy_call_sync (
+      proxy, method, owned, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, -1, NULL, error);
+  kill (agent, SIGTERM);
+  g_spawn_close_pid (agent);
+  return reply;
+}
+
+/* ---- errors ---- */
+
+static int
+exit_code (const GError *error)
+{
+  if (error->domain == IPSEC_ERROR)
+    switch (error->code)
+      {
+      case IPSEC_ERROR_NOT_FOUND:
+        return IPSECCTL_EXIT_NOT_FOUND;
+      case IPSEC_ERROR_NOT_AUTHORIZED:
+      case IPSEC_ERROR_CAN_OBTAIN:
+        return IPSECCTL_EXIT_NOT_AUTHORIZED;
+      case IPSEC_ERROR_INVALID_SETTING:
+      case IPSEC_ERROR_EXISTS:
+        return IPSECCTL_EXIT_INVALID;
+      default:
+        return IPSECCTL_EXIT_FAILURE;
+      }
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return IPSECCTL_EXIT_NO_DAEMON;
+  return IPSECCTL_EXIT_FAILURE;
+}
+
+int
+ipsecctl_fail (const IpsecctlOptions *options, const GError *error)
+{
+  g_autofree char *name = g_dbus_error_get_remote_error (error);
+  g_autoptr (GError) copy = g_error_copy (error);
+  const char *message = copy->message;
+
+  if (name == NULL)
+    name = g_dbus_error_encode_gerror (error);
+  g_dbus_error_strip_remote_error (copy);
+  message = copy->message;
+  if (options->json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"error\":{\"name\":");
+
+      ipsecctl_json_string (out, name);
+      g_string_append (out, ",\"message\":");
+      ipsecctl_json_string (out, message);
+      g_print ("%s}}\n", out->str);
+    }
+  else
+    g_printerr ("ipsecctl: %s\n", message);
+  return exit_code (error);
+}
+
+int
+ipsecctl_usage (const char *command, const char *usage)
+{
+  g_printerr (_ ("Usage: ipsecctl %s %s\n"), command, usage);
+  return IPSECCTL_EXIT_USAGE;
+}
+
+/* ---- JSON ---- */
+
+void
+ipsecctl_json_string (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+json_container (GString *out, GVariant *value)
+{
+  gboolean dict = g_variant_is_of_type (value, G_VARIANT_TYPE ("a{?*}"));
+  gsize n = g_variant_n_children (value);
+
+  g_string_append_c (out, dict ? '{' : '[');
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) child = g_variant_get_child_value (value, i);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (dict)
+        {
+          g_autoptr (GVariant) key = g_variant_get_child_value (child, 0);
+          g_autoptr (GVariant) val = g_variant_get_child_value (child, 1);
+          g_autofree char *key_text = g_variant_is_of_type (key, G_VARIANT_TYPE_STRING)
+                                          ? g_variant_dup_string (key, NULL)
+                                          : g_variant_print (key, FALSE);
+
+          ipsecctl_json_string (out, key_text);
+          g_string_append_c (out, ':');
+          ipsecctl_json_value (out, val);
+        }
+      else
+        ipsecctl_json_value (out, child);
+    }
+  g_string_append_c (out, dict ? '}' : ']');
+}
+
+void
+ipsecctl_json_value (GString *out, GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+    {
+      g_autoptr (GVariant) inner = g_variant_get_variant (value);
+
+      ipsecctl_json_value (out, inner);
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+           || g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH))
+    ipsecctl_json_string (out, g_variant_get_string (value, NULL));
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    g_string_append (out, g_variant_get_boolean (value) ? "true" : "false");
+  else if (g_variant_is_container (value))
+    json_container (out, value);
+  else
+    {
+      /* numbers print as JSON numbers */
+      g_autofree char *text = g_variant_print (value, FALSE);
+
+      g_string_append (out, text);
+    }
+}
+
+void
+ipsecctl_json_properties (GString *out, GDBusProxy *proxy)
+{
+  g_auto (GStrv) names = g_dbus_proxy_get_cached_property_names (proxy);
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autoptr (GVariant) value = g_dbus_proxy_get_cached_property (proxy, names[i]);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      ipsecctl_json_string (out, names[i]);
+      g_string_append_c (out, ':');
+      ipsecctl_json_value (out, value);
+    }
+  g_string_append_c (out, '}');
+}
+
+/* ---- colour ---- */
+
+char *
+ipsecctl_state_text (const IpsecctlOptions *options, const char *state)
+{
+  const char *color = g_str_equal (state, "up")           ? "32"
+                      : g_str_equal (state, "failed")     ? "31"
+                      : g_str_equal (state, "connecting") ? "33"
+                                                          : NULL;
+
+  if (!options->color || color == NULL)
+    return g_strdup (state);
+  return g_strdup_printf ("\033[%sm%s\033[0m", color, state);
+}
