@@ -127,6 +127,7 @@ static const char *const event_names[] = {
   [IKE_EVENT_CHILD_UP] = "child-up",
   [IKE_EVENT_CHILD_FAILED] = "child-failed",
   [IKE_EVENT_CHILD_DOWN] = "child-down",
+  [IKE_EVENT_IKE_MOVED] = "ike-moved",
 };
 
 typedef struct
@@ -230,11 +231,39 @@ describe_end (EventLine *line, const IkeEvent *ev, const char *event, const char
                 g_strdup_printf (_ ("IKE SA “%s” with %s down: %s"), name, peer, reason));
 }
 
+/* A kind this build does not know (a newer engine) is logged, not indexed
+ * past the table. */
+static const char *
+event_name (IkeEventKind kind)
+{
+  if ((guint) kind < G_N_ELEMENTS (event_names) && event_names[kind] != NULL)
+    return event_names[kind];
+  return "ike-event";
+}
+
+static gboolean
+is_child_event (IkeEventKind kind)
+{
+  return kind == IKE_EVENT_CHILD_UP || kind == IKE_EVENT_CHILD_FAILED
+         || kind == IKE_EVENT_CHILD_DOWN;
+}
+
+/* The peer's NAT mapping changed: the IKE SA follows it.  The Child SAs' UDP
+ * encapsulation is moved once the daemon installs them in the kernel. */
+static void
+describe_moved (EventLine *line, IpsecdSa *sa, const IkeEvent *ev, const char *name)
+{
+  g_autofree char *to = ipsecd_addr_format (&ev->ends.remote, TRUE);
+
+  sa->peer = ev->ends.remote;
+  field_take (line, "MESSAGE", g_strdup_printf (_ ("IKE SA “%s” moved to %s"), name, to));
+}
+
 static void
 log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
 {
   IpsecdSa *sa = ipsecd_daemon_track (daemon, ev->sa, ev->config, daemon->current_peer);
-  const char *event = event_names[ev->kind];
+  const char *event = event_name (ev->kind);
   const char *name = sa->name != NULL ? sa->name : "?";
   g_autofree char *peer = ipsecd_addr_format (&sa->peer, TRUE);
   EventLine line = { .owned = g_ptr_array_new_with_free_func (g_free) };
@@ -246,7 +275,9 @@ log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
     event = "child-failed";
   if (ev->kind == IKE_EVENT_IKE_UP)
     describe_ike_up (&line, ev, name, peer);
-  else if (ev->kind >= IKE_EVENT_CHILD_UP)
+  else if (ev->kind == IKE_EVENT_IKE_MOVED)
+    describe_moved (&line, sa, ev, name);
+  else if (is_child_event (ev->kind))
     describe_child (&line, ev, event, name, peer, reason);
   else
     describe_end (&line, ev, event, name, peer);
