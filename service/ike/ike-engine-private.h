@@ -297,6 +297,7 @@ gboolean ike_sa_request (IkeSa *sa, gint64 now, IkeRequestKind kind, guint8 exch
 gboolean ike_sa_respond (IkeSa *sa, IkeRx *rx, IkeInnerBuilder *inner);
 /* A response that carries one notify, nothing else. */
 gboolean ike_sa_respond_notify (IkeSa *sa, IkeRx *rx, guint16 notify);
+gboolean ike_sa_respond_notify_data (IkeSa *sa, IkeRx *rx, guint16 notify, GBytes *data);
 void ike_sa_request_done (IkeSa *sa);
 gint64 ike_sa_deadline (IkeSa *sa);
 void ike_sa_tick (IkeSa *sa, gint64 now);

@@ -284,16 +284,9 @@ pfs_respond (IkeRx *rx, const IkeProposal *chosen, IkeDh **dh, PK11SymKey **g_ir
 static IkeRxResult
 respond_error (IkeRx *rx, guint16 notify, GBytes *data)
 {
-  IkeInnerBuilder *inner = ike_inner_builder_new ();
-  gsize len = 0;
-  const guint8 *bytes = data != NULL ? g_bytes_get_data (data, &len) : NULL;
-
   ike_engine_reject (rx->engine, rx->ends, "CREATE_CHILD_SA refused: %s",
                      ike_notify_name (notify) ?: "?");
-  if (ike_inner_builder_add_notify (inner, notify, bytes, len, NULL))
-    ike_sa_respond (rx->sa, rx, inner);
-  else
-    ike_inner_builder_free (inner);
+  ike_sa_respond_notify_data (rx->sa, rx, notify, data);
   return IKE_RX_STAY;
 }
 

@@ -276,16 +276,9 @@ ike_rekey_failed (IkeSa *old, IkeCreate *c, guint16 notify)
 static IkeRxResult
 refuse (IkeRx *rx, guint16 notify, GBytes *data)
 {
-  IkeInnerBuilder *inner = ike_inner_builder_new ();
-  gsize len = 0;
-  const guint8 *bytes = data != NULL ? g_bytes_get_data (data, &len) : NULL;
-
   ike_engine_reject (rx->engine, rx->ends, "IKE rekey refused: %s",
                      ike_notify_name (notify) ?: "?");
-  if (ike_inner_builder_add_notify (inner, notify, bytes, len, NULL))
-    ike_sa_respond (rx->sa, rx, inner);
-  else
-    ike_inner_builder_free (inner);
+  ike_sa_respond_notify_data (rx->sa, rx, notify, data);
   return IKE_RX_STAY;
 }
 

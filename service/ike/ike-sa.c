@@ -163,17 +163,27 @@ ike_sa_respond (IkeSa *sa, IkeRx *rx, IkeInnerBuilder *inner)
   return TRUE;
 }
 
+/* A response that is one notify, with its data (e.g. INVALID_KE_PAYLOAD's
+ * group) or none. */
 gboolean
-ike_sa_respond_notify (IkeSa *sa, IkeRx *rx, guint16 notify)
+ike_sa_respond_notify_data (IkeSa *sa, IkeRx *rx, guint16 notify, GBytes *data)
 {
   IkeInnerBuilder *inner = ike_inner_builder_new ();
+  gsize len = 0;
+  const guint8 *bytes = data != NULL ? g_bytes_get_data (data, &len) : NULL;
 
-  if (!ike_inner_builder_add_notify (inner, notify, NULL, 0, NULL))
+  if (!ike_inner_builder_add_notify (inner, notify, bytes, len, NULL))
     {
       ike_inner_builder_free (inner);
       return FALSE;
     }
   return ike_sa_respond (sa, rx, inner);
+}
+
+gboolean
+ike_sa_respond_notify (IkeSa *sa, IkeRx *rx, guint16 notify)
+{
+  return ike_sa_respond_notify_data (sa, rx, notify, NULL);
 }
 
 /* ---- Timers ---- */
