@@ -171,26 +171,27 @@ ike_config_set_peer_public_key (IkeConfig *config, SECKEYPublicKey *key, GError 
   return TRUE;
 }
 
-/* DER SubjectPublicKeyInfo of a public key, to compare two keys. */
-static SECItem *
-spki_of (SECKEYPublicKey *key)
-{
-  return key != NULL ? SECKEY_EncodeDERSubjectPublicKeyInfo (key) : NULL;
-}
-
-/* @key is the private half of @cert's public key. */
+/* @key is the private half of @cert's public key: it signs a challenge the
+ * certificate's key verifies.  Comparing the two keys' encodings instead
+ * would trust NSS's reading of an EC private key's public point, which takes
+ * a raw point whose X starts with 0x3f for a DER OCTET STRING and mangles it
+ * (about one key in 256). */
 static gboolean
 key_fits_cert (CERTCertificate *cert, SECKEYPrivateKey *key)
 {
-  g_autoptr (SECKEYPublicKey) from_cert = CERT_ExtractPublicKey (cert);
-  g_autoptr (SECKEYPublicKey) from_key = SECKEY_ConvertToPublicKey (key);
-  SECItem *a = spki_of (from_cert);
-  SECItem *b = spki_of (from_key);
-  gboolean same = a != NULL && b != NULL && SECITEM_ItemsAreEqual (a, b);
+  static const guint8 challenge[] = "ipsecd: is this the certificate's key?";
+  g_autoptr (SECKEYPublicKey) pub = CERT_ExtractPublicKey (cert);
+  g_autoptr (GBytes) sig = NULL;
+  gsize n_hashes = 0;
+  const IkeHashAlgorithm *hashes = ike_sign_supported_hashes (&n_hashes);
+  IkeSignChoice choice;
 
-  SECITEM_FreeItem (a, PR_TRUE);
-  SECITEM_FreeItem (b, PR_TRUE);
-  return same;
+  if (pub == NULL || !ike_sign_choose (key, hashes, n_hashes, IKE_SIGN_FLAGS_NONE, &choice, NULL))
+    return FALSE;
+  sig = ike_sign_data (key, choice.scheme, choice.encoding, challenge, sizeof challenge, NULL);
+  return sig != NULL
+         && ike_sign_verify (pub, choice.scheme, choice.encoding, challenge, sizeof challenge,
+                             g_bytes_get_data (sig, NULL), g_bytes_get_size (sig), NULL);
 }
 
 static GPtrArray *
