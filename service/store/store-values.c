@@ -98,9 +98,8 @@ store_parse_id (const char *text, gboolean allow_any, IkeIdType *type, GBytes **
   if (at == text)
     text++;
   if (!name_is_sane (text) || strchr (text, '%') != NULL)
-    return invalid (error,
-                    _ ("“%s” is not an identity: use an address, @fqdn, user@domain or %%null"),
-                    text);
+    return invalid (
+        error, _ ("“%s” is not an identity: use an address, @fqdn, user@domain or %%null"), text);
   *type = (at != NULL && at != text - 1) ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
   *data = g_bytes_new (text, strlen (text));
   return TRUE;
@@ -134,8 +133,7 @@ store_parse_cidr (const char *text, IkeTs *ts, GError **error)
 
   memset (ts, 0, sizeof *ts);
   if (inet_pton (v6 ? AF_INET6 : AF_INET, parts[0], addr) != 1
-      || (parts[1] != NULL
-          && (!g_ascii_string_to_unsigned (parts[1], 10, 0, max, &prefix, NULL))))
+      || (parts[1] != NULL && (!g_ascii_string_to_unsigned (parts[1], 10, 0, max, &prefix, NULL))))
     return invalid (error, _ ("“%s” is not an address or a prefix like 192.0.2.0/24"), text);
   ts->type = v6 ? IKE_TS_IPV6_ADDR_RANGE : IKE_TS_IPV4_ADDR_RANGE;
   ts->start_port = 0;
@@ -378,8 +376,8 @@ import_pkcs8 (const char *path, GBytes *der, GError **error)
   SECKEYPrivateKey *key = NULL;
   SECStatus rv;
 
-  rv = PK11_ImportDERPrivateKeyInfoAndReturnKey (slot, &item, NULL, NULL, PR_FALSE, PR_TRUE,
-                                                 KU_ALL, &key, NULL);
+  rv = PK11_ImportDERPrivateKeyInfoAndReturnKey (slot, &item, NULL, NULL, PR_FALSE, PR_TRUE, KU_ALL,
+                                                 &key, NULL);
   PK11_FreeSlot (slot);
   if (rv != SECSuccess || key == NULL)
     {
