@@ -152,7 +152,8 @@ field_take (EventLine *line, const char *key, char *value)
   field (line, key, value);
 }
 
-static gboolean
+/* Why the Child SA of this child-up was not installed; NULL if it was. */
+static const char *
 install_failed (IpsecdDaemon *daemon, const IkeEvent *ev)
 {
   for (guint i = 0; i < daemon->failed_installs->len; i++)
@@ -161,11 +162,13 @@ install_failed (IpsecdDaemon *daemon, const IkeEvent *ev)
 
       if (f->sa == ev->sa && f->spi_in == ev->spi_in)
         {
+          const char *reason = f->reason;
+
           g_array_remove_index_fast (daemon->failed_installs, i);
-          return TRUE;
+          return reason;
         }
     }
-  return FALSE;
+  return NULL;
 }
 
 static void
@@ -267,9 +270,9 @@ log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
   const char *name = sa->name != NULL ? sa->name : "?";
   g_autofree char *peer = ipsecd_addr_format (&sa->peer, TRUE);
   EventLine line = { .owned = g_ptr_array_new_with_free_func (g_free) };
-  gboolean failed_install = ev->kind == IKE_EVENT_CHILD_UP && install_failed (daemon, ev);
-
-  const char *reason = failed_install ? _ ("kernel SA installation not available yet") : ev->reason;
+  const char *failed_reason = ev->kind == IKE_EVENT_CHILD_UP ? install_failed (daemon, ev) : NULL;
+  gboolean failed_install = failed_reason != NULL;
+  const char *reason = failed_install ? failed_reason : ev->reason;
 
   if (failed_install)
     event = "child-failed";
@@ -355,7 +358,7 @@ record_kernel (IpsecdDaemon *daemon, const IkeKernelRequest *k)
 static void
 handle_kernel (IpsecdDaemon *daemon, const IkeKernelRequest *k)
 {
-  IpsecdFailedInstall failed = { k->sa, k->spi_in };
+  IpsecdFailedInstall failed = { k->sa, k->spi_in, NULL };
 
   ipsecd_daemon_bus_kernel (daemon, k);
   if (daemon->record != NULL)
@@ -364,12 +367,18 @@ handle_kernel (IpsecdDaemon *daemon, const IkeKernelRequest *k)
       return;
     }
   if (k->op != IKE_KERNEL_INSTALL)
-    return; /* nothing was installed */
-  /* The XFRM driver is not there yet: say so, and make the Child SA's
-   * event a failure rather than pretend that traffic is protected. */
+    {
+      ipsecd_kernel_remove (daemon, k);
+      return;
+    }
+  failed.reason = ipsecd_kernel_install (daemon, k);
+  if (failed.reason == NULL)
+    return;
+  /* Make the Child SA's event a failure rather than pretend that traffic
+   * is protected. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "IPSECD_EVENT", "kernel-failed", "MESSAGE",
-                    _ ("Child SA %08x/%08x: kernel SA installation not available yet"), k->spi_in,
-                    k->spi_out);
+                    _ ("Child SA %08x/%08x not installed: %s"), k->spi_in, k->spi_out,
+                    failed.reason);
   g_array_append_val (daemon->failed_installs, failed);
 }
 

@@ -8,6 +8,7 @@
 #include "ike-engine.h"
 #include "net-socket.h"
 #include "store.h"
+#include "xfrm.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,10 @@ struct _IpsecdDaemon
   GHashTable *sas;         /* &IpsecdSa.handle → IpsecdSa */
   GArray *failed_installs; /* IpsecdFailedInstall: Child SAs never installed */
   FILE *record;            /* --record-kernel */
+  XfrmDriver *xfrm;        /* NULL when recording or unavailable */
+  GHashTable *children;    /* &spi_in → installed Child SA (daemon-kernel.c) */
+  guint32 next_reqid;      /* ours, for the next Child SA */
+  gboolean no_esp_logged;  /* it will not change: said once */
   guint timer;             /* the engine's deadline */
   gint64 timer_at;
   /* the peer of the datagram being handled: whom a new SA is with */
@@ -49,6 +54,7 @@ typedef struct
 {
   IkeSaHandle sa;
   guint32 spi_in;
+  const char *reason; /* static or translated: not freed */
 } IpsecdFailedInstall;
 
 /* daemon-output.c */
@@ -59,6 +65,14 @@ char *ipsecd_suite_format (const IkeSuite *suite, IkeProtocolId protocol);
 char *ipsecd_addr_format (const struct sockaddr_storage *addr, gboolean port);
 char *ipsecd_id_format (IkeIdType type, GBytes *data);
 const char *ipsecd_auth_name (IkeAuthMethod method);
+
+/* daemon-kernel.c: Child SAs into the kernel through the XFRM driver.
+ * open logs once when the driver cannot be had; install returns NULL on
+ * success, else the reason for the Child SA's child-failed event. */
+void ipsecd_kernel_open (IpsecdDaemon *daemon);
+void ipsecd_kernel_close (IpsecdDaemon *daemon);
+const char *ipsecd_kernel_install (IpsecdDaemon *daemon, const IkeKernelRequest *k);
+void ipsecd_kernel_remove (IpsecdDaemon *daemon, const IkeKernelRequest *k);
 
 /* daemon.c */
 void ipsecd_daemon_sa_gone (IpsecdDaemon *daemon, IkeSaHandle handle);

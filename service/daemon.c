@@ -443,6 +443,7 @@ ipsecd_daemon_new (const IpsecdOptions *options, GError **error)
   daemon->io = net_io_new (on_datagram, daemon);
   if (!open_record (daemon, error))
     return NULL;
+  ipsecd_kernel_open (daemon);
   daemon->engine = ike_engine_new (lookup, daemon, error);
   if (daemon->engine == NULL || !open_sockets (daemon, error))
     return NULL;
@@ -464,6 +465,7 @@ ipsecd_daemon_free (IpsecdDaemon *daemon)
   ipsecd_daemon_bus_stop (daemon);
   g_clear_pointer (&daemon->io, net_io_free);
   g_clear_pointer (&daemon->engine, ike_engine_free);
+  ipsecd_kernel_close (daemon);
   g_clear_pointer (&daemon->connections, g_ptr_array_unref);
   g_clear_pointer (&daemon->sas, g_hash_table_unref);
   g_clear_pointer (&daemon->failed_installs, g_array_unref);
