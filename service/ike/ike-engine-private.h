@@ -321,6 +321,8 @@ void ike_sa_header (IkeSa *sa, IkeHeader *hdr, guint8 exchange, gboolean respons
 GPtrArray *ike_protect_seal (IkeSa *sa, const IkeHeader *hdr, IkeInnerBuilder *inner,
                              GError **error);
 gboolean ike_protect_open (IkeSa *sa, IkeRx *rx, GError **error);
+GBytes *ike_protect_fill (IkeSa *sa, IkeMsgBuilder *builder, guint8 *body, gsize body_len,
+                          const guint8 *plain, gsize len, GError **error);
 /* One datagram as a message's list of datagrams. */
 GPtrArray *ike_packets_new (GBytes *msg);
 

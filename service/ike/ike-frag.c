@@ -53,21 +53,12 @@ seal_fragment (IkeSa *sa, const IkeHeader *hdr, const guint8 *plain, gsize len, 
                guint16 number, guint16 total, GError **error)
 {
   g_autoptr (IkeMsgBuilder) builder = ike_msg_builder_new (hdr);
-  g_autoptr (GBytes) sealed = NULL;
-  gsize body_len = ike_cipher_sealed_length (sa->c_out, len), msg_len, aad_len;
-  guint8 *body;
-  const guint8 *aad;
+  gsize body_len = ike_cipher_sealed_length (sa->c_out, len);
+  guint8 *body = ike_msg_builder_reserve_skf (builder, first, number, total, body_len, error);
 
-  body = ike_msg_builder_reserve_skf (builder, first, number, total, body_len, error);
   if (body == NULL)
     return NULL;
-  aad = ike_msg_builder_peek (builder, &msg_len, &aad_len);
-  sealed = ike_cipher_seal (sa->c_out, aad, aad_len, plain, len, error);
-  if (sealed == NULL)
-    return NULL;
-  g_assert (g_bytes_get_size (sealed) == body_len);
-  memcpy (body, g_bytes_get_data (sealed, NULL), body_len);
-  return ike_msg_builder_free_to_bytes (g_steal_pointer (&builder));
+  return ike_protect_fill (sa, g_steal_pointer (&builder), body, body_len, plain, len, error);
 }
 
 GPtrArray *

@@ -14,27 +14,38 @@ ike_packets_new (GBytes *msg)
   return packets;
 }
 
-static GBytes *
-seal_whole (IkeSa *sa, const IkeHeader *hdr, GBytes *plain, guint8 first, GError **error)
+/* Seals @plain into the SK or SKF body just reserved in @builder (so every
+ * length, and with them the AAD, is final) and finishes the message.  Takes
+ * @builder. */
+GBytes *
+ike_protect_fill (IkeSa *sa, IkeMsgBuilder *builder, guint8 *body, gsize body_len,
+                  const guint8 *plain, gsize len, GError **error)
 {
-  g_autoptr (IkeMsgBuilder) builder = ike_msg_builder_new (hdr);
+  g_autoptr (IkeMsgBuilder) owned = builder;
   g_autoptr (GBytes) sealed = NULL;
-  const guint8 *aad;
-  guint8 *body;
-  gsize plain_len = g_bytes_get_size (plain), body_len, len, aad_len;
+  gsize msg_len, aad_len;
+  const guint8 *aad = ike_msg_builder_peek (owned, &msg_len, &aad_len);
 
-  body_len = ike_cipher_sealed_length (sa->c_out, plain_len);
-  body = ike_msg_builder_reserve_sk (builder, first, body_len, error);
-  if (body == NULL)
-    return NULL;
-  aad = ike_msg_builder_peek (builder, &len, &aad_len);
-  sealed
-      = ike_cipher_seal (sa->c_out, aad, aad_len, g_bytes_get_data (plain, NULL), plain_len, error);
+  sealed = ike_cipher_seal (sa->c_out, aad, aad_len, plain, len, error);
   if (sealed == NULL)
     return NULL;
   g_assert (g_bytes_get_size (sealed) == body_len);
   memcpy (body, g_bytes_get_data (sealed, NULL), body_len);
-  return ike_msg_builder_free_to_bytes (g_steal_pointer (&builder));
+  return ike_msg_builder_free_to_bytes (g_steal_pointer (&owned));
+}
+
+static GBytes *
+seal_whole (IkeSa *sa, const IkeHeader *hdr, GBytes *plain, guint8 first, GError **error)
+{
+  g_autoptr (IkeMsgBuilder) builder = ike_msg_builder_new (hdr);
+  gsize plain_len = g_bytes_get_size (plain);
+  gsize body_len = ike_cipher_sealed_length (sa->c_out, plain_len);
+  guint8 *body = ike_msg_builder_reserve_sk (builder, first, body_len, error);
+
+  if (body == NULL)
+    return NULL;
+  return ike_protect_fill (sa, g_steal_pointer (&builder), body, body_len,
+                           g_bytes_get_data (plain, NULL), plain_len, error);
 }
 
 GPtrArray *
