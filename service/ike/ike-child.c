@@ -430,3 +430,23 @@ ike_child_remove_all (IkeSa *sa, const char *reason)
   while (sa->children->len > 0)
     remove_at (sa, 0, reason, FALSE);
 }
+
+/* Nonce, then KE when @dh is set (PFS, or an IKE rekey): the payloads a
+ * CREATE_CHILD_SA request and its reply carry beside the SA. */
+gboolean
+ike_child_add_nonce_ke (IkeInnerBuilder *inner, GBytes *nonce, IkeDh *dh, GError **error)
+{
+  IkePayload no_p = { .type = IKE_PAYLOAD_NONCE };
+  IkePayload ke_p = { .type = IKE_PAYLOAD_KE };
+  g_autoptr (GBytes) pub = NULL;
+
+  no_p.u.nonce.data = g_bytes_get_data (nonce, &no_p.u.nonce.len);
+  if (!ike_inner_builder_add (inner, &no_p, error))
+    return FALSE;
+  if (dh == NULL)
+    return TRUE;
+  pub = ike_dh_get_public (dh);
+  ke_p.u.ke.group = ike_dh_get_group (dh);
+  ke_p.u.ke.data.data = g_bytes_get_data (pub, &ke_p.u.ke.data.len);
+  return ike_inner_builder_add (inner, &ke_p, error);
+}

@@ -468,6 +468,7 @@ gboolean ike_child_read_reply (IkeRx *rx, const IkeProposal *offers, guint n_off
 guint16 ike_child_choose (IkeRx *rx, const IkeProposal *ours, guint n_ours, IkeProposal *chosen,
                           IkeKernelRequest *k);
 /* Responder: SA (our SPI k->spi_in written into @chosen), TSi, TSr, mode. */
+gboolean ike_child_add_nonce_ke (IkeInnerBuilder *inner, GBytes *nonce, IkeDh *dh, GError **error);
 gboolean ike_child_add_reply (IkeInnerBuilder *inner, IkeProposal *chosen,
                               const IkeKernelRequest *k, GError **error);
 /* Our ESP offers with our inbound SPI; KE kept only for PFS. */

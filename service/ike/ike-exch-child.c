@@ -86,24 +86,6 @@ pfs_derive (IkeDh *dh, const IkePayload *ke, guint16 group, PK11SymKey **g_ir, G
   return *g_ir != NULL;
 }
 
-static gboolean
-add_nonce_ke (IkeInnerBuilder *inner, GBytes *nonce, IkeDh *dh, GError **error)
-{
-  IkePayload no_p = { .type = IKE_PAYLOAD_NONCE };
-  IkePayload ke_p = { .type = IKE_PAYLOAD_KE };
-  g_autoptr (GBytes) pub = NULL;
-
-  no_p.u.nonce.data = g_bytes_get_data (nonce, &no_p.u.nonce.len);
-  if (!ike_inner_builder_add (inner, &no_p, error))
-    return FALSE;
-  if (dh == NULL)
-    return TRUE;
-  pub = ike_dh_get_public (dh);
-  ke_p.u.ke.group = ike_dh_get_group (dh);
-  ke_p.u.ke.data.data = g_bytes_get_data (pub, &ke_p.u.ke.data.len);
-  return ike_inner_builder_add (inner, &ke_p, error);
-}
-
 /* ---- Initiator ---- */
 
 static gboolean
@@ -123,7 +105,8 @@ send_request (IkeSa *sa, gint64 now, GError **error)
   if ((c->kind == IKE_TASK_REKEY_CHILD && !ike_inner_builder_add (inner, &rekey, error))
       || (c->offer.mode == IKE_MODE_TRANSPORT
           && !ike_inner_builder_add_notify (inner, IKE_N_USE_TRANSPORT_MODE, NULL, 0, error))
-      || !ike_inner_builder_add (inner, &p, error) || !add_nonce_ke (inner, c->ni, c->dh, error)
+      || !ike_inner_builder_add (inner, &p, error)
+      || !ike_child_add_nonce_ke (inner, c->ni, c->dh, error)
       || !ike_ts_add (inner, IKE_PAYLOAD_TSI, c->offer.ts_local, c->offer.n_ts_local, error)
       || !ike_ts_add (inner, IKE_PAYLOAD_TSR, c->offer.ts_remote, c->offer.n_ts_remote, error))
     return FALSE;
@@ -332,7 +315,8 @@ build_reply (IkeRx *rx, IkeProposal *chosen, IkeKernelRequest *k, GBytes *nr, Ik
 {
   g_autoptr (IkeInnerBuilder) inner = ike_inner_builder_new ();
 
-  if (!ike_child_add_reply (inner, chosen, k, error) || !add_nonce_ke (inner, nr, dh, error))
+  if (!ike_child_add_reply (inner, chosen, k, error)
+      || !ike_child_add_nonce_ke (inner, nr, dh, error))
     return FALSE;
   return ike_sa_respond (rx->sa, rx, g_steal_pointer (&inner));
 }

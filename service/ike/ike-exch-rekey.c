@@ -126,18 +126,12 @@ ike_rekey_resend (IkeSa *sa, gint64 now, GError **error)
   g_autoptr (IkeInnerBuilder) inner = ike_inner_builder_new ();
   IkeProposal offers[IKE_MAX_PROPOSALS];
   IkePayload p = { .type = IKE_PAYLOAD_SA };
-  IkePayload no_p = { .type = IKE_PAYLOAD_NONCE };
-  IkePayload ke_p = { .type = IKE_PAYLOAD_KE };
-  g_autoptr (GBytes) pub = ike_dh_get_public (c->dh);
 
   offers_with_spi (sa->config, c->ike_spi, offers);
   p.u.sa.n_proposals = sa->config->ike.n_proposals;
   p.u.sa.proposals = offers;
-  no_p.u.nonce.data = g_bytes_get_data (c->ni, &no_p.u.nonce.len);
-  ke_p.u.ke.group = ike_dh_get_group (c->dh);
-  ke_p.u.ke.data.data = g_bytes_get_data (pub, &ke_p.u.ke.data.len);
-  if (!ike_inner_builder_add (inner, &p, error) || !ike_inner_builder_add (inner, &no_p, error)
-      || !ike_inner_builder_add (inner, &ke_p, error))
+  if (!ike_inner_builder_add (inner, &p, error)
+      || !ike_child_add_nonce_ke (inner, c->ni, c->dh, error))
     return FALSE;
   if (!ike_sa_request (sa, now, IKE_REQ_CREATE, IKE_EXCHANGE_CREATE_CHILD_SA,
                        g_steal_pointer (&inner)))
@@ -313,20 +307,13 @@ static gboolean
 reply (IkeRx *rx, IkeProposal *chosen, IkeSa *sa, GBytes *nr, IkeDh *dh, GError **error)
 {
   g_autoptr (IkeInnerBuilder) inner = ike_inner_builder_new ();
-  g_autoptr (GBytes) pub = ike_dh_get_public (dh);
   IkePayload p = { .type = IKE_PAYLOAD_SA };
-  IkePayload no_p = { .type = IKE_PAYLOAD_NONCE };
-  IkePayload ke_p = { .type = IKE_PAYLOAD_KE };
   guint64 be = GUINT64_TO_BE (sa->our_spi);
 
   memcpy (chosen->spi, &be, 8);
   p.u.sa.n_proposals = 1;
   p.u.sa.proposals = chosen;
-  no_p.u.nonce.data = g_bytes_get_data (nr, &no_p.u.nonce.len);
-  ke_p.u.ke.group = ike_dh_get_group (dh);
-  ke_p.u.ke.data.data = g_bytes_get_data (pub, &ke_p.u.ke.data.len);
-  return ike_inner_builder_add (inner, &p, error) && ike_inner_builder_add (inner, &no_p, error)
-         && ike_inner_builder_add (inner, &ke_p, error)
+  return ike_inner_builder_add (inner, &p, error) && ike_child_add_nonce_ke (inner, nr, dh, error)
          && ike_sa_respond (rx->sa, rx, g_steal_pointer (&inner));
 }
 
