@@ -1,4 +1,5 @@
-/* ipsecctl list: one line per connection (name, state, peer). */
+/* ipsecctl list: one line per connection (name, state, peer); with
+ * --names only the names, one a line (for shell completion and scripts). */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -89,12 +90,22 @@ ipsecctl_cmd_list (const IpsecctlOptions *options, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusObjectManager) objects = NULL;
+  gboolean names = argc == 2 && g_str_equal (argv[1], "--names");
 
-  if (argc > 1)
-    return ipsecctl_usage ("list", "");
+  if (argc > 1 && !names)
+    return ipsecctl_usage ("list", "[--names]");
   objects = ipsecctl_objects (&error);
   if (objects == NULL)
     return ipsecctl_fail (options, error);
+  if (names)
+    {
+      g_autoptr (GPtrArray) conns = connections (objects);
+
+      for (guint i = 0; i < conns->len; i++)
+        g_print ("%s\n", ipsec_dbus_connection_get_name (
+                             ipsec_dbus_object_peek_connection (conns->pdata[i])));
+      return IPSECCTL_EXIT_OK;
+    }
   ipsecctl_print_connections (options, objects);
   return IPSECCTL_EXIT_OK;
 }

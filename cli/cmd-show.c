@@ -36,6 +36,24 @@ print_settings (IpsecDbusConnection *conn)
     }
 }
 
+/* The kernel's counters, when the daemon could read them. */
+static void
+print_counters (GVariant *child)
+{
+  guint64 bytes_in, bytes_out, packets_in, packets_out;
+  g_autofree char *in = NULL, *out = NULL;
+
+  if (!g_variant_lookup (child, "bytes-in", "t", &bytes_in)
+      || !g_variant_lookup (child, "bytes-out", "t", &bytes_out)
+      || !g_variant_lookup (child, "packets-in", "t", &packets_in)
+      || !g_variant_lookup (child, "packets-out", "t", &packets_out))
+    return;
+  /* numbers first: a translation cannot carry G_GUINT64_FORMAT */
+  in = g_strdup_printf ("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, bytes_in, packets_in);
+  out = g_strdup_printf ("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, bytes_out, packets_out);
+  g_print (_ ("      bytes/packets in %s, out %s\n"), in, out);
+}
+
 static void
 print_child (GVariant *child)
 {
@@ -55,6 +73,7 @@ print_child (GVariant *child)
   remote_text = remote != NULL ? g_strjoinv (", ", (char **) remote) : g_strdup ("-");
   g_print (_ ("    Child SA %08x/%08x %s %s\n      %s === %s\n"), spi_in, spi_out, mode, esp,
            local_text, remote_text);
+  print_counters (child);
 }
 
 static void

@@ -4,6 +4,9 @@
 
 #include <glib/gi18n.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ipsec-error.h"
@@ -32,12 +35,29 @@ ipsecctl_objects (GError **error)
   return g_steal_pointer (&objects);
 }
 
+static gboolean
+owned (GDBusProxy *proxy, GError **error)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (proxy);
+
+  if (owner != NULL)
+    return TRUE;
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
+               _ ("ipsecd is not running (nobody owns %s on the system bus)"), IPSEC_BUS_NAME);
+  return FALSE;
+}
+
 IpsecDbusManager *
 ipsecctl_manager (GError **error)
 {
-  return ipsec_dbus_manager_proxy_new_for_bus_sync (G_BUS_TYPE_SYSTEM,
-                                                    G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                                    IPSEC_BUS_NAME, IPSEC_OBJECT_ROOT, NULL, error);
+  g_autoptr (IpsecDbusManager) manager = ipsec_dbus_manager_proxy_new_for_bus_sync (
+      G_BUS_TYPE_SYSTEM, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, IPSEC_BUS_NAME, IPSEC_OBJECT_ROOT,
+      NULL, error);
+
+  /* a call through a proxy without an owner fails with a plain G_IO_ERROR */
+  if (manager == NULL || !owned (G_DBUS_PROXY (manager), error))
+    return NULL;
+  return g_steal_pointer (&manager);
 }
 
 IpsecDbusConnection *
@@ -188,6 +208,77 @@ ipsecctl_usage (const char *command, const char *usage)
 {
   g_printerr (_ ("Usage: ipsecctl %s %s\n"), command, usage);
   return IPSECCTL_EXIT_USAGE;
+}
+
+/* ---- settings on the command line ---- */
+
+/* One line of standard input, without echo on a terminal; NULL when there
+ * is none (an empty PSK would read as "remove the key" in modify). */
+static char *
+read_secret (void)
+{
+  char line[4096];
+  struct termios saved, quiet;
+  gboolean tty = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &saved) == 0;
+  char *secret = NULL;
+
+  if (tty)
+    {
+      /* echo off before the prompt: what is typed after it is never shown */
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+      g_printerr (_ ("Pre-shared key: "));
+    }
+  if (fgets (line, sizeof line, stdin) != NULL)
+    {
+      line[strcspn (line, "\r\n")] = '\0';
+      if (line[0] != '\0')
+        secret = g_strdup (line);
+    }
+  if (tty)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      g_printerr ("\n");
+    }
+  explicit_bzero (line, sizeof line);
+  return secret;
+}
+
+GVariant *
+ipsecctl_parse_settings (const char *command, const char *name, int argc, char **argv)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (name != NULL)
+    g_variant_builder_add (&builder, "{sv}", "name", g_variant_new_string (name));
+  for (int i = 0; i < argc; i++)
+    {
+      const char *eq = strchr (argv[i], '=');
+      g_autofree char *key = eq != NULL ? g_strndup (argv[i], eq - argv[i]) : NULL;
+      g_autofree char *value = NULL;
+
+      if (eq == NULL || eq == argv[i])
+        {
+          g_printerr (_ ("ipsecctl %s: “%s” is not KEY=VALUE\n"), command, argv[i]);
+          return NULL;
+        }
+      if (!g_hash_table_add (seen, g_strdup (key)) || (name != NULL && g_str_equal (key, "name")))
+        {
+          g_printerr (_ ("ipsecctl %s: key “%s” given twice\n"), command, key);
+          return NULL;
+        }
+      value = g_str_equal (key, "psk") && g_str_equal (eq + 1, "-") ? read_secret ()
+                                                                    : g_strdup (eq + 1);
+      if (value == NULL)
+        {
+          g_printerr (_ ("ipsecctl %s: psk=- but no key on standard input\n"), command);
+          return NULL;
+        }
+      g_variant_builder_add (&builder, "{sv}", key, g_variant_new_string (value));
+    }
+  return g_variant_builder_end (&builder);
 }
 
 /* ---- JSON ---- */

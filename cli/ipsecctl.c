@@ -18,8 +18,15 @@ static const IpsecctlCommand commands[] = {
   { "down", N_ ("NAME"), N_ ("Take a connection down"), ipsecctl_cmd_down },
   { "add", N_ ("NAME KEY=VALUE…"),
     N_ ("Add a connection (keys of ipsecd.conf(5), psk=- reads stdin)"), ipsecctl_cmd_add },
+  { "modify", N_ ("NAME KEY=VALUE…"),
+    N_ ("Change a connection (KEY= removes a key, psk=- reads stdin)"), ipsecctl_cmd_modify },
   { "delete", N_ ("NAME"), N_ ("Delete a connection and its PSK"), ipsecctl_cmd_delete },
   { "reload", "", N_ ("Read the connection files again"), ipsecctl_cmd_reload },
+  { "import", N_ ("FILE [--secrets FILE] [--dry-run] [--replace]"),
+    N_ ("Import libreswan's ipsec.conf (and ipsec.secrets)"), ipsecctl_cmd_import },
+  { "policy", N_ ("[GROUP [ENTRY…|--clear|--add ENTRY…|--remove ENTRY…]]"),
+    N_ ("Show or set the opportunistic encryption groups"), ipsecctl_cmd_policy },
+  { "monitor", "", N_ ("Print changes as they happen until interrupted"), ipsecctl_cmd_monitor },
   { "version", "", N_ ("Print the client's and the daemon's version"), ipsecctl_cmd_version },
 };
 
@@ -57,7 +64,12 @@ describe_commands (void)
       g_autofree char *head = g_strdup_printf ("%s %s", commands[i].name,
                                                commands[i].usage[0] ? _ (commands[i].usage) : "");
 
-      g_string_append_printf (text, "  %-24s %s\n", head, _ (commands[i].summary));
+      /* pad by characters: "…" is three bytes; a long head gets its own line */
+      glong width = g_utf8_strlen (head, -1);
+
+      g_string_append_printf (text, "  %s%*s %s\n", head, width > 24 ? 0 : (int) (24 - width),
+                              width > 24 ? "\n                          " : "",
+                              _ (commands[i].summary));
     }
   g_string_append (text, _ ("\nExit status: 0 ok, 1 failure, 2 usage, 3 no such connection, 4 not "
                             "authorized, 5 invalid setting, 6 connection failed, 7 ipsecd not "

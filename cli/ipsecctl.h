@@ -43,11 +43,16 @@ int ipsecctl_cmd_down (const IpsecctlOptions *options, int argc, char **argv);
 int ipsecctl_cmd_add (const IpsecctlOptions *options, int argc, char **argv);
 int ipsecctl_cmd_delete (const IpsecctlOptions *options, int argc, char **argv);
 int ipsecctl_cmd_reload (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_import (const IpsecctlOptions *options, int argc, char **argv);
 int ipsecctl_cmd_version (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_modify (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_monitor (const IpsecctlOptions *options, int argc, char **argv);
+int ipsecctl_cmd_policy (const IpsecctlOptions *options, int argc, char **argv);
 
 /* ---- ipsecctl-client.c ---- */
 
-/* The daemon's objects, or NULL with an error (exit code via fail). */
+/* The daemon's objects or Manager, or NULL with an error (exit code via
+ * fail; ServiceUnknown when ipsecd is not running). */
 GDBusObjectManager *ipsecctl_objects (GError **error);
 IpsecDbusManager *ipsecctl_manager (GError **error);
 /* The Connection NAME (a new reference), or NULL with NotFound. */
@@ -64,6 +69,11 @@ GVariant *ipsecctl_call (GDBusProxy *proxy, const char *method, GVariant *args, 
 int ipsecctl_fail (const IpsecctlOptions *options, const GError *error);
 /* Prints a usage error for COMMAND; IPSECCTL_EXIT_USAGE. */
 int ipsecctl_usage (const char *command, const char *usage);
+
+/* KEY=VALUE arguments as a{sv} (floating), with "name" first if NAME is
+ * not NULL; "psk=-" reads the key from standard input.  NULL after
+ * printing what was wrong (a usage error). */
+GVariant *ipsecctl_parse_settings (const char *command, const char *name, int argc, char **argv);
 
 /* JSON text of VALUE (strings, numbers, booleans, arrays, dictionaries). */
 void ipsecctl_json_value (GString *out, GVariant *value);

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ipsec-error.h"
@@ -198,8 +199,163 @@ on_name_lost (gpointer user_data)
   g_main_loop_quit (daemon->loop);
 }
 
+/* ---- ImportConnections ---- */
+
+typedef struct
+{
+  gboolean dry_run, replace;
+  char *config_label, *secrets_label; /* "FILE" in problem lines */
+} ImportFlags;
+
+static gboolean
+import_flags (GVariant *flags, ImportFlags *f, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, flags);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      gboolean is_bool = g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN);
+      gboolean is_text = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING);
+      char **label = g_str_equal (key, "config-file")    ? &f->config_label
+                     : g_str_equal (key, "secrets-file") ? &f->secrets_label
+                                                         : NULL;
+
+      if (is_bool && g_str_equal (key, "dry-run"))
+        f->dry_run = g_variant_get_boolean (value);
+      else if (is_bool && g_str_equal (key, "replace"))
+        f->replace = g_variant_get_boolean (value);
+      else if (is_text && label != NULL)
+        {
+          g_free (*label);
+          *label = g_variant_dup_string (value, NULL);
+        }
+      else
+        {
+          g_set_error (error, IPSEC_ERROR, IPSEC_ERROR_INVALID_SETTING,
+                       _ ("flag “%s”: not one of dry-run (b), replace (b), config-file (s), "
+                          "secrets-file (s)"),
+                       key);
+          g_variant_unref (value);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* A taken name is an error without "replace", before anything is written. */
+static gboolean
+import_names_free (IpsecdDaemon *daemon, StoreImport *import, gboolean replace, GError **error)
+{
+  for (guint i = 0; i < import->connections->len && !replace; i++)
+    {
+      StoreImported *imported = g_ptr_array_index (import->connections, i);
+      g_autofree char *path = store_connection_path (daemon->options.config_dir, imported->name);
+
+      if (store_find (daemon->connections, imported->name) != NULL
+          || g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, IPSEC_ERROR, IPSEC_ERROR_EXISTS,
+                       _ ("connection “%s” exists (import with replace to overwrite it)"),
+                       imported->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Every file, or on an I/O error none of the new ones. */
+static gboolean
+import_write (IpsecdDaemon *daemon, StoreImport *import, GError **error)
+{
+  g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < import->connections->len; i++)
+    {
+      StoreImported *imported = g_ptr_array_index (import->connections, i);
+      StoreConnection *old = store_find (daemon->connections, imported->name);
+      g_autofree char *path
+          = old != NULL ? g_strdup (old->path)
+                        : store_connection_path (daemon->options.config_dir, imported->name);
+      g_autoptr (StoreConnection) saved = NULL;
+      gboolean existed = g_file_test (path, G_FILE_TEST_EXISTS);
+      GError *store_error = NULL;
+
+      saved = store_save (daemon->options.config_dir, path, imported->file, imported->psk,
+                          &store_error);
+      if (saved == NULL)
+        {
+          for (guint k = 0; k < written->len; k++)
+            g_unlink (written->pdata[k]);
+          to_bus_error (error, store_error, path);
+          return FALSE;
+        }
+      if (!existed)
+        g_ptr_array_add (written, g_steal_pointer (&path));
+    }
+  return TRUE;
+}
+
+static gboolean
+on_import (gpointer user_data, const char *config, const char *secrets, GVariant *flags,
+           GPtrArray *names, GPtrArray *problems, GError **error)
+{
+  IpsecdDaemon *daemon = user_data;
+  ImportFlags f = { FALSE, FALSE, g_strdup ("ipsec.conf"), g_strdup ("ipsec.secrets") };
+  g_autoptr (StoreImport) import = NULL;
+  g_autoptr (GError) why = NULL;
+  gboolean ok = FALSE;
+
+  if (!import_flags (flags, &f, error))
+    goto out;
+  import = store_import_parse (config, f.config_label, secrets, f.secrets_label, NULL, NULL, &why);
+  if (import == NULL)
+    {
+      g_set_error_literal (error, IPSEC_ERROR, IPSEC_ERROR_INVALID_SETTING, why->message);
+      goto out;
+    }
+  store_import_check (import, daemon->options.config_dir, f.config_label);
+  if (!import_names_free (daemon, import, f.replace, error)
+      || (!f.dry_run && !import_write (daemon, import, error)))
+    goto out;
+  for (guint i = 0; i < import->connections->len; i++)
+    g_ptr_array_add (names, g_strdup (((StoreImported *) import->connections->pdata[i])->name));
+  for (guint i = 0; i < import->problems->len; i++)
+    g_ptr_array_add (problems, g_strdup (import->problems->pdata[i]));
+  if (!f.dry_run && import->connections->len > 0)
+    ipsecd_daemon_reload (daemon);
+  ok = TRUE;
+out:
+  g_free (f.config_label);
+  g_free (f.secrets_label);
+  return ok;
+}
+
+static GVariant *
+on_get_policies (gpointer user_data)
+{
+  return ipsecd_oe_get_policies (user_data);
+}
+
+static gboolean
+on_set_policy (gpointer user_data, const char *group, const char *const *entries, GError **error)
+{
+  return ipsecd_oe_set_policy (user_data, group, entries, error);
+}
+
 static const BusHandlers handlers = {
-  on_add, on_update, on_remove, on_up, on_down, on_reload, on_name_lost,
+  .add = on_add,
+  .update = on_update,
+  .remove = on_remove,
+  .up = on_up,
+  .down = on_down,
+  .reload = on_reload,
+  .name_lost = on_name_lost,
+  .get_policies = on_get_policies,
+  .set_policy = on_set_policy,
+  .import = on_import,
 };
 
 /* ---- life ---- */
@@ -256,16 +412,155 @@ ipsecd_daemon_bus_state (IpsecdDaemon *daemon, const char *name, const char *sta
 
 /* ---- SA objects ---- */
 
-static IpsecDbusSA *
-new_sa (const IkeEvent *ev, const IpsecdSa *sa)
+/* ChildSAs with each Child SA's counters, read from the kernel whenever a
+ * client reads the property (Get, GetAll, GetManagedObjects): the stored
+ * value has none, so PropertiesChanged never carries stale ones. */
+typedef struct
 {
-  IpsecDbusSA *obj = ipsec_dbus_sa_skeleton_new ();
+  IpsecDbusSASkeleton parent;
+  IpsecdDaemon *daemon;
+} IpsecdSaObject;
+
+typedef struct
+{
+  IpsecDbusSASkeletonClass parent_class;
+} IpsecdSaObjectClass;
+
+GType ipsecd_sa_object_get_type (void);
+G_DEFINE_TYPE (IpsecdSaObject, ipsecd_sa_object, IPSEC_DBUS_TYPE_SA_SKELETON)
+
+static GVariant *
+child_with_counters (IpsecdDaemon *daemon, GVariant *child)
+{
+  IpsecdCounters c;
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+  guint32 spi_in = 0;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, child);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_variant_builder_add (&builder, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  if (g_variant_lookup (child, "spi-in", "u", &spi_in)
+      && ipsecd_kernel_counters (daemon, spi_in, &c))
+    {
+      g_variant_builder_add (&builder, "{sv}", "bytes-in", g_variant_new_uint64 (c.bytes_in));
+      g_variant_builder_add (&builder, "{sv}", "bytes-out", g_variant_new_uint64 (c.bytes_out));
+      g_variant_builder_add (&builder, "{sv}", "packets-in", g_variant_new_uint64 (c.packets_in));
+      g_variant_builder_add (&builder, "{sv}", "packets-out", g_variant_new_uint64 (c.packets_out));
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+children_with_counters (IpsecdDaemon *daemon, GVariant *children)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (gsize i = 0; i < g_variant_n_children (children); i++)
+    {
+      g_autoptr (GVariant) child = g_variant_get_child_value (children, i);
+
+      g_variant_builder_add_value (&builder, child_with_counters (daemon, child));
+    }
+  return g_variant_builder_end (&builder);
+}
+
+/* Get: the generated skeleton's getter, then the counters.  (A GObject
+ * get_property override would not do: GObject asks the class that owns
+ * the property, the generated one.) */
+static GVariant *
+sa_object_dbus_get (GDBusConnection *connection, const char *sender, const char *path,
+                    const char *interface, const char *property, GError **error, gpointer user_data)
+{
+  IpsecdSaObject *self = user_data;
+  GDBusInterfaceSkeletonClass *parent
+      = G_DBUS_INTERFACE_SKELETON_CLASS (ipsecd_sa_object_parent_class);
+  GVariant *value
+      = parent->get_vtable (G_DBUS_INTERFACE_SKELETON (self))
+            ->get_property (connection, sender, path, interface, property, error, user_data);
+  g_autoptr (GVariant) plain = NULL;
+
+  if (value == NULL || !g_str_equal (property, "ChildSAs") || self->daemon == NULL)
+    return value;
+  plain = g_variant_ref_sink (value);
+  return children_with_counters (self->daemon, plain);
+}
+
+static GDBusInterfaceVTable *
+sa_object_get_vtable (GDBusInterfaceSkeleton *skeleton)
+{
+  static GDBusInterfaceVTable vtable;
+  static gsize done;
+
+  if (g_once_init_enter (&done))
+    {
+      vtable
+          = *G_DBUS_INTERFACE_SKELETON_CLASS (ipsecd_sa_object_parent_class)->get_vtable (skeleton);
+      vtable.get_property = sa_object_dbus_get;
+      g_once_init_leave (&done, 1);
+    }
+  return &vtable;
+}
+
+/* GetAll and GetManagedObjects */
+static GVariant *
+sa_object_get_properties (GDBusInterfaceSkeleton *skeleton)
+{
+  IpsecdSaObject *self = (IpsecdSaObject *) skeleton;
+  g_autoptr (GVariant) all = g_variant_ref_sink (
+      G_DBUS_INTERFACE_SKELETON_CLASS (ipsecd_sa_object_parent_class)->get_properties (skeleton));
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    {
+      if (g_str_equal (name, "ChildSAs") && self->daemon != NULL)
+        g_variant_builder_add (&builder, "{sv}", name,
+                               children_with_counters (self->daemon, value));
+      else
+        g_variant_builder_add (&builder, "{sv}", name, value);
+      g_variant_unref (value);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static void
+ipsecd_sa_object_class_init (IpsecdSaObjectClass *klass)
+{
+  GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS (klass);
+
+  skeleton_class->get_vtable = sa_object_get_vtable;
+  skeleton_class->get_properties = sa_object_get_properties;
+}
+
+static void
+ipsecd_sa_object_init (IpsecdSaObject *self)
+{
+}
+
+static IpsecDbusSA *
+new_sa (IpsecdDaemon *daemon, const IkeEvent *ev, const IpsecdSa *sa)
+{
+  IpsecdSaObject *self = g_object_new (ipsecd_sa_object_get_type (), NULL);
+  IpsecDbusSA *obj = IPSEC_DBUS_SA (self);
   g_autofree char *conn_path = bus_connection_path (sa->name != NULL ? sa->name : "unknown");
   g_autofree char *address = ipsecd_addr_format (&sa->peer, FALSE);
   g_autofree char *local_id = ipsecd_id_format (ev->local_id_type, ev->local_id);
   g_autofree char *remote_id = ipsecd_id_format (ev->remote_id_type, ev->remote_id);
   g_autofree char *suite = ipsecd_suite_format (&ev->ike, IKE_PROTO_IKE);
 
+  self->daemon = daemon;
   ipsec_dbus_sa_set_connection (obj, conn_path);
   ipsec_dbus_sa_set_peer_address (obj, address);
   ipsec_dbus_sa_set_peer_port (obj, net_sockaddr_get_port (&sa->peer));
@@ -295,7 +590,7 @@ count_sas (IpsecdDaemon *daemon, int delta)
 static void
 ike_up (IpsecdDaemon *daemon, IpsecdSa *sa, const IkeEvent *ev)
 {
-  g_autoptr (IpsecDbusSA) obj = new_sa (ev, sa);
+  g_autoptr (IpsecDbusSA) obj = new_sa (daemon, ev, sa);
 
   daemon->established_total++;
   bus_service_export_sa (daemon->bus, ev->sa, obj);

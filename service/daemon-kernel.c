@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ike-msg.h"
+#include "policy.h"
 
 /* Inbound replay window, in packets (RFC 4303 §3.4.3 recommends 32 at
  * least; reordering on busy links wants more). */
@@ -36,6 +37,8 @@ typedef struct
   guint32 reqid;
   XfrmMode mode;
   XfrmAddr local, remote;
+  /* UDP encapsulation ports, 0 without (what a NAT move compares) */
+  guint16 encap_sport, encap_dport;
   guint n_policies;
   IpsecdPolicyKey policies[IPSECD_MAX_POLICIES];
 } IpsecdChild;
@@ -48,7 +51,8 @@ ipsecd_kernel_open (IpsecdDaemon *daemon)
   g_autoptr (GError) error = NULL;
 
   daemon->children = g_hash_table_new_full (g_int_hash, g_int_equal, NULL, g_free);
-  daemon->next_reqid = XFRM_REQID_MIN;
+  /* below it: the OE groups' trap templates (service/policy/) */
+  daemon->next_reqid = POLICY_REQID_INSTANCE_MIN;
   if (daemon->record != NULL)
     return;
   daemon->xfrm = xfrm_netlink_new (&error);
@@ -247,6 +251,18 @@ install_policy (IpsecdDaemon *daemon, const IpsecdChild *child, const IpsecdPoli
   XfrmPolicy policy = policy_for (child, key);
   g_autoptr (GError) local_error = NULL;
 
+  /* A rekey (the same IKE SA; another IKE SA with these selectors is a
+   * stale one of a restarted peer, replaced at once): outbound traffic
+   * stays on the Child SA being replaced until it goes (uninstall_policy
+   * hands the policy over then).  The peer installs its inbound SA only
+   * when our answer reaches it, so switching now would send ESP it cannot
+   * decrypt yet.  Inbound switches at once: the peer may use the new SA as
+   * soon as it has it. */
+  IpsecdChild *other = policy_other_owner (daemon, child, key);
+
+  if (key->dir == XFRM_DIR_OUT && other != NULL && other->sa == child->sa)
+    return TRUE;
+
   if (xfrm_driver_add_policy (daemon->xfrm, &policy, &local_error))
     return TRUE;
   /* ours already (a rekey's predecessor, or left by an ipsecd that was
@@ -336,7 +352,7 @@ next_reqid (IpsecdDaemon *daemon)
 {
   guint32 reqid = daemon->next_reqid;
 
-  daemon->next_reqid = reqid >= IPSECD_REQID_LAST ? XFRM_REQID_MIN : reqid + 1;
+  daemon->next_reqid = reqid >= IPSECD_REQID_LAST ? POLICY_REQID_INSTANCE_MIN : reqid + 1;
   return reqid;
 }
 
@@ -352,6 +368,11 @@ child_new (IpsecdDaemon *daemon, const IkeKernelRequest *k)
   child->mode = k->mode == IKE_MODE_TRANSPORT ? XFRM_TRANSPORT : XFRM_TUNNEL;
   xfrm_addr_from_sockaddr (&k->ends.local, &child->local);
   xfrm_addr_from_sockaddr (&k->ends.remote, &child->remote);
+  if (k->udp_encap)
+    {
+      child->encap_sport = k->encap_sport;
+      child->encap_dport = k->encap_dport;
+    }
   return child;
 }
 
@@ -360,10 +381,13 @@ static gboolean
 install_child (IpsecdDaemon *daemon, IpsecdChild *child, const IkeKernelRequest *k, GError **error)
 {
   XfrmSa in = sa_for (child, k, TRUE), out = sa_for (child, k, FALSE);
+  IpsecdSa *owner = g_hash_table_lookup (daemon->sas, &k->sa);
   guint n = 0;
 
   if (!child_plan_policies (child, k, error) || !xfrm_driver_add_sa (daemon->xfrm, &in, error))
     return FALSE;
+  /* an OE instance's outbound SA retires the kernel's larval SA at once */
+  out.acquire_seq = ipsecd_oe_acquire_seq (daemon, owner != NULL ? owner->name : NULL);
   if (!xfrm_driver_add_sa (daemon->xfrm, &out, error))
     {
       delete_sa (daemon, &child->local, child->spi_in);
@@ -431,4 +455,92 @@ ipsecd_kernel_remove (IpsecdDaemon *daemon, const IkeKernelRequest *k)
   g_hash_table_steal (daemon->children, &k->spi_in);
   remove_child (daemon, child);
   g_free (child);
+}
+
+/* ---- counters ---- */
+
+/* Both SAs' counters; FALSE when the kernel cannot tell (no driver, an SA
+ * it no longer holds). */
+gboolean
+ipsecd_kernel_counters (IpsecdDaemon *daemon, guint32 spi_in, IpsecdCounters *counters)
+{
+  IpsecdChild *child;
+  XfrmSaInfo in, out;
+
+  if (daemon->children == NULL || daemon->xfrm == NULL
+      || (child = g_hash_table_lookup (daemon->children, &spi_in)) == NULL)
+    return FALSE;
+  if (!xfrm_driver_get_sa (daemon->xfrm, &child->local, child->spi_in, &in, NULL)
+      || !xfrm_driver_get_sa (daemon->xfrm, &child->remote, child->spi_out, &out, NULL))
+    return FALSE;
+  *counters = (IpsecdCounters){ .bytes_in = in.stats.bytes,
+                                .packets_in = in.stats.packets,
+                                .bytes_out = out.stats.bytes,
+                                .packets_out = out.stats.packets };
+  return TRUE;
+}
+
+/* ---- the peer moved ---- */
+
+static gboolean
+child_follows (const IpsecdChild *child, const IkeEnds *ends)
+{
+  XfrmAddr remote;
+
+  xfrm_addr_from_sockaddr (&ends->remote, &remote);
+  return xfrm_addr_equal (&remote, &child->remote)
+         && (child->encap_dport == 0
+             || child->encap_dport == net_sockaddr_get_port (&ends->remote));
+}
+
+/* The peer's NAT mapping changed (IKE_MOVED): its Child SAs would still
+ * send to the old mapping.  Each is rekeyed rather than changed in place:
+ * the kernel keeps an SA's destination for life, and a re-added outbound
+ * SA would start its sequence numbers again below the peer's replay
+ * window.  The new Child SA is installed with the IKE SA's new ends; until
+ * then the old inbound SA still accepts what the peer sends. */
+void
+ipsecd_kernel_moved (IpsecdDaemon *daemon, const IkeEvent *ev)
+{
+  g_autoptr (GArray) spis = g_array_new (FALSE, FALSE, sizeof (guint32));
+  GHashTableIter iter;
+  IpsecdChild *child;
+
+  if (daemon->children == NULL)
+    return;
+  g_hash_table_iter_init (&iter, daemon->children);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &child))
+    if (child->sa == ev->sa && !child_follows (child, &ev->ends))
+      g_array_append_val (spis, child->spi_in);
+  for (guint i = 0; i < spis->len; i++)
+    {
+      guint32 spi = g_array_index (spis, guint32, i);
+      g_autofree char *spi_text = g_strdup_printf ("%08x", spi);
+      g_autoptr (GError) error = NULL;
+
+      if (ike_engine_rekey_child (daemon->engine, g_get_monotonic_time (), ev->sa, spi, &error))
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "IPSECD_EVENT", "kernel-moved",
+                          "IPSECD_SPI_IN", spi_text, "MESSAGE",
+                          _ ("Child SA %08x is rekeyed to follow the peer's new address"), spi);
+      else
+        g_warning (_ ("Child SA %08x cannot follow the peer's new address: %s"), spi,
+                   error->message);
+    }
+}
+
+/* An IKE SA was rekeyed: its Child SAs now belong to the new one, whose
+ * handle the engine's later requests and events carry (a REMOVE or a move
+ * must still find them). */
+void
+ipsecd_kernel_ike_rekeyed (IpsecdDaemon *daemon, IkeSaHandle old_sa, IkeSaHandle new_sa)
+{
+  GHashTableIter iter;
+  IpsecdChild *child;
+
+  if (daemon->children == NULL)
+    return;
+  g_hash_table_iter_init (&iter, daemon->children);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &child))
+    if (child->sa == old_sa)
+      child->sa = new_sa;
 }

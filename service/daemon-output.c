@@ -81,11 +81,14 @@ ipsecd_id_format (IkeIdType type, GBytes *data)
   gsize len = 0;
   const guint8 *bytes = data != NULL ? g_bytes_get_data (data, &len) : NULL;
   char text[INET6_ADDRSTRLEN] = "";
+  char *dn;
 
   if (type == IKE_ID_NULL || type == 0)
     return g_strdup (type == 0 ? "%any" : "%null");
   if ((type == IKE_ID_IPV4_ADDR && len == 4) || (type == IKE_ID_IPV6_ADDR && len == 16))
     return g_strdup (inet_ntop (len == 4 ? AF_INET : AF_INET6, bytes, text, sizeof text));
+  if (type == IKE_ID_DER_ASN1_DN && (dn = store_format_dn (bytes, len)) != NULL)
+    return dn;
   if (type == IKE_ID_FQDN || type == IKE_ID_RFC822_ADDR)
     {
       g_autofree char *raw = g_strndup ((const char *) bytes, len);
@@ -251,8 +254,8 @@ is_child_event (IkeEventKind kind)
          || kind == IKE_EVENT_CHILD_DOWN;
 }
 
-/* The peer's NAT mapping changed: the IKE SA follows it.  The Child SAs' UDP
- * encapsulation is moved once the daemon installs them in the kernel. */
+/* The peer's NAT mapping changed: the IKE SA follows it, and its Child SAs
+ * are rekeyed onto the new ends (ipsecd_kernel_moved). */
 static void
 describe_moved (EventLine *line, IpsecdSa *sa, const IkeEvent *ev, const char *name)
 {
@@ -302,6 +305,11 @@ log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
                           line.fields, line.n);
   g_ptr_array_unref (line.owned);
   ipsecd_daemon_bus_event (daemon, sa, ev, failed_install ? reason : NULL);
+  ipsecd_oe_event (daemon, sa->name, ev, failed_install);
+  if (ev->kind == IKE_EVENT_IKE_MOVED)
+    ipsecd_kernel_moved (daemon, ev);
+  if (ev->kind == IKE_EVENT_IKE_UP && ev->ike_replaces != 0)
+    ipsecd_kernel_ike_rekeyed (daemon, ev->ike_replaces, ev->sa);
   if (ev->kind == IKE_EVENT_IKE_UP)
     sa->up = TRUE;
   if (ev->kind == IKE_EVENT_IKE_FAILED || ev->kind == IKE_EVENT_IKE_DOWN)
@@ -407,19 +415,35 @@ send_datagram (IpsecdDaemon *daemon, const IkeOutput *out)
     g_warning ("%s", error->message);
 }
 
+/* Datagrams go out after the batch's kernel requests: a responder's
+ * IKE_AUTH or CREATE_CHILD_SA answer comes out of the engine before the
+ * Child SA it installs, and a fast initiator would otherwise send ESP that
+ * arrives before our inbound SA exists. */
 void
 ipsecd_daemon_drain (IpsecdDaemon *daemon)
 {
   g_auto (IkeOutput) out = { 0 };
+  g_autoptr (GArray) sends = g_array_new (FALSE, FALSE, sizeof (IkeOutput));
 
   while (ike_engine_next_output (daemon->engine, &out))
     {
       if (out.kind == IKE_OUTPUT_SEND)
-        send_datagram (daemon, &out);
-      else if (out.kind == IKE_OUTPUT_EVENT)
+        {
+          g_array_append_val (sends, out);
+          out = (IkeOutput){ 0 }; /* the array owns it now */
+          continue;
+        }
+      if (out.kind == IKE_OUTPUT_EVENT)
         log_event (daemon, &out.event);
       else
         handle_kernel (daemon, &out.kernel);
       ike_output_clear (&out);
+    }
+  for (guint i = 0; i < sends->len; i++)
+    {
+      IkeOutput *send = &g_array_index (sends, IkeOutput, i);
+
+      send_datagram (daemon, send);
+      ike_output_clear (send);
     }
 }

@@ -27,8 +27,6 @@ sa_free (gpointer data)
 
 /* ---- the deadline timer ---- */
 
-static void rearm (IpsecdDaemon *daemon);
-
 static gboolean
 on_deadline (gpointer user_data)
 {
@@ -36,16 +34,16 @@ on_deadline (gpointer user_data)
 
   daemon->timer = 0;
   daemon->timer_at = 0;
-  ike_engine_tick (daemon->engine, g_get_monotonic_time ());
+  ike_engine_tick (daemon->engine, ipsecd_daemon_now (daemon));
   ipsecd_daemon_drain (daemon);
-  rearm (daemon);
+  ipsecd_daemon_rearm (daemon);
   return G_SOURCE_REMOVE;
 }
 
 /* One GLib timeout, at the engine's next deadline (rounded up to the
  * millisecond, so it never fires early and spins). */
-static void
-rearm (IpsecdDaemon *daemon)
+void
+ipsecd_daemon_rearm (IpsecdDaemon *daemon)
 {
   gint64 deadline = ike_engine_next_deadline (daemon->engine);
   gint64 now = g_get_monotonic_time ();
@@ -99,8 +97,8 @@ match_score (const StoreConnection *conn, const IkeEnds *ends, const IkeIdentity
   if (peer == NULL || conn->remote_id_type == 0)
     return score;
   want = g_bytes_get_data (conn->remote_id, &len);
-  if (peer->type != conn->remote_id_type || peer->len != len
-      || (len > 0 && memcmp (peer->data, want, len) != 0))
+  if (peer->type != conn->remote_id_type
+      || !ike_identity_equal (peer->type, peer->data, peer->len, want, len))
     return 0;
   return score + 1;
 }
@@ -125,10 +123,24 @@ lookup (const IkeEnds *ends, const IkeIdentity *peer, gpointer user_data)
           best_score = score;
         }
     }
-  return best != NULL ? ike_config_ref (best->config) : NULL;
+  if (best != NULL)
+    return ike_config_ref (best->config);
+  /* no connection: perhaps an OE group covers the peer */
+  return ipsecd_oe_lookup (daemon, ends);
 }
 
 /* ---- input ---- */
+
+/* The monotonic time for an engine input, after telling the engine the
+ * wall clock it checks certificates against (it may have been stepped). */
+gint64
+ipsecd_daemon_now (IpsecdDaemon *daemon)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  ike_engine_set_wall_clock (daemon->engine, now, g_get_real_time ());
+  return now;
+}
 
 static void
 on_datagram (NetSocket *sock, const guint8 *data, gsize len, const NetEndpoints *ends,
@@ -138,10 +150,10 @@ on_datagram (NetSocket *sock, const guint8 *data, gsize len, const NetEndpoints 
   IkeEnds ike_ends = { ends->local, ends->remote };
 
   daemon->current_peer = &ends->remote;
-  ike_engine_receive (daemon->engine, g_get_monotonic_time (), &ike_ends, data, len);
+  ike_engine_receive (daemon->engine, ipsecd_daemon_now (daemon), &ike_ends, data, len);
   ipsecd_daemon_drain (daemon);
   daemon->current_peer = NULL;
-  rearm (daemon);
+  ipsecd_daemon_rearm (daemon);
 }
 
 /* ---- initiating ---- */
@@ -178,7 +190,7 @@ ipsecd_daemon_initiate (IpsecdDaemon *daemon, StoreConnection *conn, GError **er
     source_for (&ends.remote, &ends.local, &local_error);
   net_sockaddr_set_port (&ends.local, daemon->options.ike_port);
   if (local_error != NULL
-      || !ike_engine_initiate (daemon->engine, g_get_monotonic_time (), conn->config, &ends,
+      || !ike_engine_initiate (daemon->engine, ipsecd_daemon_now (daemon), conn->config, &ends,
                                &handle, &local_error))
     {
       g_autofree char *peer = ipsecd_addr_format (&ends.remote, TRUE);
@@ -194,7 +206,7 @@ ipsecd_daemon_initiate (IpsecdDaemon *daemon, StoreConnection *conn, GError **er
   ipsecd_daemon_bus_state (daemon, conn->name, "connecting", NULL);
   ipsecd_daemon_track (daemon, handle, conn->name, &ends.remote);
   ipsecd_daemon_drain (daemon);
-  rearm (daemon);
+  ipsecd_daemon_rearm (daemon);
   return TRUE;
 }
 
@@ -290,9 +302,10 @@ ipsecd_daemon_reload (IpsecdDaemon *daemon)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "IPSECD_EVENT", "reload", "MESSAGE",
                     _ ("reloaded: %u connections"), fresh->len);
   ipsecd_daemon_bus_sync (daemon);
+  ipsecd_oe_reload (daemon);
   ipsecd_daemon_drain (daemon);
   start_auto (daemon, to_start);
-  rearm (daemon);
+  ipsecd_daemon_rearm (daemon);
 }
 
 static gboolean
@@ -354,7 +367,7 @@ on_stop_signal (IpsecdDaemon *daemon, int signum)
     if (sa->up)
       sa->deleting = ike_engine_delete (daemon->engine, g_get_monotonic_time (), sa->handle, NULL);
   ipsecd_daemon_drain (daemon);
-  rearm (daemon);
+  ipsecd_daemon_rearm (daemon);
   if (!any_deleting (daemon))
     g_main_loop_quit (daemon->loop);
   else
@@ -441,13 +454,15 @@ ipsecd_daemon_new (const IpsecdOptions *options, GError **error)
   daemon->sas = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, sa_free);
   daemon->failed_installs = g_array_new (FALSE, FALSE, sizeof (IpsecdFailedInstall));
   daemon->io = net_io_new (on_datagram, daemon);
-  if (!open_record (daemon, error))
+  if (!ipsecd_nss_open (daemon->options.state_dir, error) || !open_record (daemon, error))
     return NULL;
   ipsecd_kernel_open (daemon);
+  ipsecd_leftovers_remove (daemon);
   daemon->engine = ike_engine_new (lookup, daemon, error);
   if (daemon->engine == NULL || !open_sockets (daemon, error))
     return NULL;
   daemon->connections = load_connections (daemon);
+  ipsecd_oe_open (daemon);
   if (!ipsecd_daemon_bus_start (daemon, error))
     return NULL;
   return g_steal_pointer (&daemon);
@@ -465,6 +480,7 @@ ipsecd_daemon_free (IpsecdDaemon *daemon)
   ipsecd_daemon_bus_stop (daemon);
   g_clear_pointer (&daemon->io, net_io_free);
   g_clear_pointer (&daemon->engine, ike_engine_free);
+  ipsecd_oe_close (daemon);
   ipsecd_kernel_close (daemon);
   g_clear_pointer (&daemon->connections, g_ptr_array_unref);
   g_clear_pointer (&daemon->sas, g_hash_table_unref);

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *config_dir;  /* connections/, secrets/ */
-  char *state_dir;   /* not used yet (NSS database, DESIGN.md §3) */
+  char *state_dir;   /* the NSS database sql:<state_dir>/nss */
   char *runtime_dir; /* not used yet */
   guint16 ike_port;  /* 500 */
   guint16 natt_port; /* 4500 */

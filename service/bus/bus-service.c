@@ -32,6 +32,8 @@ typedef enum
   CALL_DOWN,
   CALL_UPDATE,
   CALL_DELETE,
+  CALL_SET_POLICY,
+  CALL_IMPORT,
 } CallKind;
 
 /* One authorized-to-be call, kept while polkit thinks. */
@@ -39,9 +41,9 @@ typedef struct
 {
   BusService *service;
   CallKind kind;
-  GObject *iface; /* the skeleton, to complete the call on */
-  char *name;     /* the connection, for its methods */
-  GVariant *settings;
+  GObject *iface;     /* the skeleton, to complete the call on */
+  char *name;         /* the connection, for its methods; SetPolicy's group */
+  GVariant *settings; /* SetPolicy: its entries (as) */
 } Call;
 
 static void
@@ -56,8 +58,14 @@ call_free (gpointer data)
 }
 
 static const char *const call_names[] = {
-  [CALL_ADD] = "AddConnection", [CALL_RELOAD] = "Reload", [CALL_UP] = "Up",
-  [CALL_DOWN] = "Down",         [CALL_UPDATE] = "Update", [CALL_DELETE] = "Delete",
+  [CALL_ADD] = "AddConnection",
+  [CALL_RELOAD] = "Reload",
+  [CALL_UP] = "Up",
+  [CALL_DOWN] = "Down",
+  [CALL_UPDATE] = "Update",
+  [CALL_DELETE] = "Delete",
+  [CALL_SET_POLICY] = "SetPolicy",
+  [CALL_IMPORT] = "ImportConnections",
 };
 
 /* Every privileged action in the log, with who asked for it. */
@@ -65,17 +73,19 @@ static void
 log_action (Call *call, guint32 uid, const GError *error)
 {
   const char *name = call->name != NULL ? call->name : "";
+  /* SetPolicy names an OE group, not a connection */
+  const char *field = call->kind == CALL_SET_POLICY ? "IPSECD_GROUP" : "IPSECD_CONNECTION";
   char uid_text[16];
 
   g_snprintf (uid_text, sizeof uid_text, "%u", uid);
   if (error == NULL)
     g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "IPSECD_EVENT", "bus-call", "IPSECD_CALL",
-                      call_names[call->kind], "IPSECD_CONNECTION", name, "IPSECD_UID", uid_text,
-                      "MESSAGE", _ ("%s “%s” by uid %u"), call_names[call->kind], name, uid);
+                      call_names[call->kind], field, name, "IPSECD_UID", uid_text, "MESSAGE",
+                      _ ("%s “%s” by uid %u"), call_names[call->kind], name, uid);
   else
     g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "IPSECD_EVENT", "bus-call-failed",
-                      "IPSECD_CALL", call_names[call->kind], "IPSECD_CONNECTION", name,
-                      "IPSECD_UID", uid_text, "IPSECD_REASON", error->message, "MESSAGE",
+                      "IPSECD_CALL", call_names[call->kind], field, name, "IPSECD_UID", uid_text,
+                      "IPSECD_REASON", error->message, "MESSAGE",
                       _ ("%s “%s” by uid %u failed: %s"), call_names[call->kind], name, uid,
                       error->message);
 }
@@ -124,6 +134,51 @@ complete (Call *call, GDBusMethodInvocation *invocation)
 }
 
 static void
+run_set_policy (Call *call, GDBusMethodInvocation *invocation, guint32 uid)
+{
+  BusService *service = call->service;
+  g_autofree const char **entries = g_variant_get_strv (call->settings, NULL);
+  g_autoptr (GError) error = NULL;
+
+  service->handlers.set_policy (service->daemon, call->name, entries, &error);
+  log_action (call, uid, error);
+  if (error != NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    ipsec_dbus_manager_complete_set_policy (service->manager, invocation);
+}
+
+/* Call->settings is the call's (config, secrets, flags); no text of it is
+ * logged, it may hold secrets. */
+static void
+run_import (Call *call, GDBusMethodInvocation *invocation, guint32 uid)
+{
+  BusService *service = call->service;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GVariant) flags = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *config = NULL, *secrets = NULL;
+
+  g_variant_get (call->settings, "(&s&s@a{sv})", &config, &secrets, &flags);
+  service->handlers.import (service->daemon, config, secrets, flags, names, problems, &error);
+  log_action (call, uid, error);
+  if (error != NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  for (guint i = 0; i < names->len; i++)
+    g_ptr_array_add (paths, bus_connection_path (names->pdata[i]));
+  g_ptr_array_add (paths, NULL);
+  g_ptr_array_add (problems, NULL);
+  ipsec_dbus_manager_complete_import_connections (service->manager, invocation,
+                                                  (const char *const *) paths->pdata,
+                                                  (const char *const *) problems->pdata);
+}
+
+static void
 on_authorized (GDBusMethodInvocation *invocation, guint32 uid, gpointer user_data)
 {
   Call *call = user_data;
@@ -136,6 +191,16 @@ on_authorized (GDBusMethodInvocation *invocation, guint32 uid, gpointer user_dat
       log_action (call, uid, NULL);
       service->handlers.reload (service->daemon);
       ipsec_dbus_manager_complete_reload (service->manager, invocation);
+      return;
+    }
+  if (call->kind == CALL_SET_POLICY)
+    {
+      run_set_policy (call, invocation, uid);
+      return;
+    }
+  if (call->kind == CALL_IMPORT)
+    {
+      run_import (call, invocation, uid);
       return;
     }
   if (call->kind == CALL_ADD)
@@ -160,7 +225,9 @@ dispatch (BusService *service, GDBusMethodInvocation *invocation, CallKind kind,
           const char *name, GVariant *settings)
 {
   Call *call = g_new0 (Call, 1);
-  gboolean toggle = kind == CALL_UP || kind == CALL_DOWN;
+  const char *action = kind == CALL_UP || kind == CALL_DOWN ? IPSEC_ACTION_CONNECTION_TOGGLE
+                       : kind == CALL_SET_POLICY            ? IPSEC_ACTION_POLICY_MANAGE
+                                                            : IPSEC_ACTION_CONNECTION_MANAGE;
 
   call->service = service;
   call->kind = kind;
@@ -169,9 +236,7 @@ dispatch (BusService *service, GDBusMethodInvocation *invocation, CallKind kind,
   if (name == NULL && settings != NULL)
     g_variant_lookup (settings, "name", "s", &call->name);
   call->settings = settings != NULL ? g_variant_ref (settings) : NULL;
-  bus_auth_check (service->auth, invocation,
-                  toggle ? IPSEC_ACTION_CONNECTION_TOGGLE : IPSEC_ACTION_CONNECTION_MANAGE,
-                  on_authorized, call, call_free);
+  bus_auth_check (service->auth, invocation, action, on_authorized, call, call_free);
   return TRUE; /* handled, now or later */
 }
 
@@ -188,6 +253,39 @@ static gboolean
 on_reload (IpsecDbusManager *manager, GDBusMethodInvocation *invocation, gpointer user_data)
 {
   return dispatch (user_data, invocation, CALL_RELOAD, G_OBJECT (manager), NULL, NULL);
+}
+
+/* Reading, as a property is: no authorization. */
+static gboolean
+on_get_policies (IpsecDbusManager *manager, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  BusService *service = user_data;
+
+  ipsec_dbus_manager_complete_get_policies (manager, invocation,
+                                            service->handlers.get_policies (service->daemon));
+  return TRUE;
+}
+
+static gboolean
+on_set_policy (IpsecDbusManager *manager, GDBusMethodInvocation *invocation, const char *group,
+               const char *const *entries, gpointer user_data)
+{
+  g_autoptr (GVariant) list = g_variant_ref_sink (g_variant_new_strv (entries, -1));
+
+  return dispatch (user_data, invocation, CALL_SET_POLICY, G_OBJECT (manager), group, list);
+}
+
+/* The log names the import by the file it came from (flag "config-file"). */
+static gboolean
+on_import (IpsecDbusManager *manager, GDBusMethodInvocation *invocation, const char *config,
+           const char *secrets, GVariant *flags, gpointer user_data)
+{
+  g_autoptr (GVariant) args
+      = g_variant_ref_sink (g_variant_new ("(ss@a{sv})", config, secrets, flags));
+  const char *label = "ipsec.conf";
+
+  g_variant_lookup (flags, "config-file", "&s", &label);
+  return dispatch (user_data, invocation, CALL_IMPORT, G_OBJECT (manager), label, args);
 }
 
 /* ---- Connection objects ---- */
@@ -361,6 +459,9 @@ export_manager (BusService *service, GError **error)
   ipsec_dbus_manager_set_kernel_support (service->manager, "unknown");
   g_signal_connect (service->manager, "handle-add-connection", G_CALLBACK (on_add), service);
   g_signal_connect (service->manager, "handle-reload", G_CALLBACK (on_reload), service);
+  g_signal_connect (service->manager, "handle-get-policies", G_CALLBACK (on_get_policies), service);
+  g_signal_connect (service->manager, "handle-set-policy", G_CALLBACK (on_set_policy), service);
+  g_signal_connect (service->manager, "handle-import-connections", G_CALLBACK (on_import), service);
   /* on the ObjectManager's own path, which its children may not use */
   g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (service->manager), service->bus,
                                     IPSEC_OBJECT_ROOT, error);

@@ -26,6 +26,13 @@ typedef struct
   gboolean (*down) (gpointer daemon, const char *name, GError **error);
   void (*reload) (gpointer daemon);
   void (*name_lost) (gpointer daemon); /* another process has the name */
+  /* OE groups: every line as a(ss) (floating); replace one group's lines */
+  GVariant *(*get_policies) (gpointer daemon);
+  gboolean (*set_policy) (gpointer daemon, const char *group, const char *const *entries,
+                          GError **error);
+  /* ImportConnections: fills NAMES and PROBLEMS (char *) */
+  gboolean (*import) (gpointer daemon, const char *config, const char *secrets, GVariant *flags,
+                      GPtrArray *names, GPtrArray *problems, GError **error);
 } BusHandlers;
 
 /* Connects to the bus of TYPE, exports the Manager and the ObjectManager

@@ -24,9 +24,13 @@
 /* ---- Sending ---- */
 
 gboolean
-ike_cert_add (const IkeConfig *config, IkeInnerBuilder *inner, GError **error)
+ike_cert_add (const IkeSa *sa, IkeInnerBuilder *inner, GError **error)
 {
-  if (config->local_certs == NULL || config->local.method != IKE_AUTH_DIGITAL_SIGNATURE)
+  const IkeConfig *config = sa->config;
+
+  if (config->local_certs == NULL || config->local.method != IKE_AUTH_DIGITAL_SIGNATURE
+      || config->send_cert == IKE_SEND_CERT_NEVER
+      || (config->send_cert == IKE_SEND_CERT_IFASKED && !sa->peer_certreq))
     return TRUE;
   for (guint i = 0; i < config->local_certs->len; i++)
     {
@@ -238,6 +242,34 @@ same_bytes (const SECItem *item, const guint8 *data, gsize len, gboolean nocase)
   return TRUE;
 }
 
+static gboolean
+same_dn (const guint8 *a, gsize a_len, const guint8 *b, gsize b_len)
+{
+  SECItem a_der = { siBuffer, (unsigned char *) a, (unsigned) a_len };
+  SECItem b_der = { siBuffer, (unsigned char *) b, (unsigned) b_len };
+  PLArenaPool *arena = PORT_NewArena (DER_DEFAULT_CHUNKSIZE);
+  CERTName a_name = { 0 }, b_name = { 0 };
+  gboolean same;
+
+  if (arena == NULL)
+    return FALSE;
+  same = SEC_QuickDERDecodeItem (arena, &a_name, SEC_ASN1_GET (CERT_NameTemplate), &a_der)
+             == SECSuccess
+         && SEC_QuickDERDecodeItem (arena, &b_name, SEC_ASN1_GET (CERT_NameTemplate), &b_der)
+                == SECSuccess
+         && CERT_CompareName (&a_name, &b_name) == SECEqual;
+  PORT_FreeArena (arena, PR_FALSE);
+  return same;
+}
+
+gboolean
+ike_identity_equal (guint8 type, const guint8 *a, gsize a_len, const guint8 *b, gsize b_len)
+{
+  if (a_len == b_len && (a_len == 0 || memcmp (a, b, a_len) == 0))
+    return TRUE;
+  return type == IKE_ID_DER_ASN1_DN && same_dn (a, a_len, b, b_len);
+}
+
 /* A subjectAltName entry of @type equal to @data (names without case). */
 static gboolean
 alt_name_has (CERTCertificate *cert, CERTGeneralNameType type, const guint8 *data, gsize len)
@@ -290,7 +322,7 @@ ike_cert_names_id (CERTCertificate *cert, guint8 type, const guint8 *data, gsize
   gboolean named;
 
   if (type == IKE_ID_DER_ASN1_DN)
-    named = same_bytes (&cert->derSubject, data, len, FALSE);
+    named = ike_identity_equal (type, cert->derSubject.data, cert->derSubject.len, data, len);
   else if (type == IKE_ID_FQDN)
     named = alt_name_has (cert, certDNSName, data, len);
   else if (type == IKE_ID_RFC822_ADDR)

@@ -250,6 +250,12 @@ ike_config_set_remote_ca (IkeConfig *config, CERTCertificate *ca, GError **error
 }
 
 void
+ike_config_set_send_cert (IkeConfig *config, IkeSendCert when)
+{
+  config->send_cert = when;
+}
+
+void
 ike_config_set_proposals (IkeConfig *config, const IkeProposalList *ike, const IkeProposalList *esp)
 {
   if (ike != NULL)

@@ -32,6 +32,7 @@ struct _IkeConfig
    * first), the CAs the peer must chain to. */
   GPtrArray *local_certs;
   GPtrArray *remote_cas;
+  IkeSendCert send_cert;
   IkeProposalList ike, esp;
   gboolean childless;
   IkeMode mode;
@@ -180,9 +181,10 @@ struct _IkeSa
   guint req_tries;
   /* Our response to request mid_in - 1, re-sent whole when it comes again. */
   GPtrArray *resp;
-  guint frag_peer : 1; /* the peer announced RFC 7383 fragmentation */
-  IkeFragBuf *frag_rx; /* a fragmented message being reassembled */
-  gint64 keepalive_at; /* next NAT keepalive; G_MAXINT64: none */
+  guint frag_peer : 1;    /* the peer announced RFC 7383 fragmentation */
+  guint peer_certreq : 1; /* the peer sent CERTREQ (IKE_SEND_CERT_IFASKED) */
+  IkeFragBuf *frag_rx;    /* a fragmented message being reassembled */
+  gint64 keepalive_at;    /* next NAT keepalive; G_MAXINT64: none */
   gint64 last_rx;
   gint64 expire; /* half-open until then (responder) */
   IkeAuthMethod local_auth, remote_auth;
@@ -195,6 +197,8 @@ struct _IkeSa
   IkeSaHandle replaces, replaced_by; /* IKE rekey */
   guint quiet : 1;                   /* lost a rekey collision: no events */
   guint up_reported : 1;             /* IKE_UP went out */
+  guint touched : 1;                 /* in the engine's touched list */
+  gint64 timer_due;                  /* its entry in the engine's timer heap; G_MAXINT64: none */
 };
 
 /* ---- A received message, as handlers see it ---- */
@@ -240,6 +244,10 @@ void ike_engine_reject (IkeEngine *engine, const IkeEnds *ends, const char *form
 IkeConfig *ike_engine_lookup (IkeEngine *engine, const IkeEnds *ends, const IkeIdentity *peer);
 IkeSa *ike_engine_find_half_open (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends);
 void ike_engine_register_sa (IkeEngine *engine, IkeSa *sa);
+/* @sa may have a new deadline: the engine recomputes it after the input.
+ * Every lookup of an SA (by SPI or handle) touches it, so only code that
+ * reaches an SA otherwise (ike_engine_foreach_sa) calls this itself. */
+void ike_engine_touch (IkeEngine *engine, IkeSa *sa);
 void ike_engine_register_half_open (IkeEngine *engine, IkeSa *sa, gboolean half_open);
 guint ike_engine_half_open_max (IkeEngine *engine);
 guint ike_engine_cookie_threshold (IkeEngine *engine);
@@ -271,13 +279,24 @@ gboolean ike_config_check (const IkeConfig *config, GError **error);
  * G_MAXINT64 for none. */
 gint64 ike_config_rekey_time (const IkeConfig *config, gint64 now, gint64 soft);
 IkeSa *ike_engine_find_handle (IkeEngine *engine, IkeSaHandle handle);
-/* Calls @func for every live IKE SA (it may end them). */
+/* Calls @func for every live IKE SA (it may end them).  A @func that
+ * changes an SA calls ike_engine_touch on it. */
 void ike_engine_foreach_sa (IkeEngine *engine, void (*func) (IkeSa *sa, gpointer data),
                             gpointer data);
 /* Responder SAs by the initiator's SPI from IKE_SA_INIT, half-open or not. */
 IkeSa *ike_engine_find_by_spi_i (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends);
 void ike_engine_register_spi_i (IkeEngine *engine, IkeSa *sa);
 void ike_engine_sweep (IkeEngine *engine);
+
+/* ike-timers.c: the SAs' deadlines in a lazy min-heap.  next and take_due
+ * first recompute the deadlines of the SAs touched since; @by_handle is
+ * the engine's table of live SAs. */
+typedef struct _IkeTimers IkeTimers;
+IkeTimers *ike_timers_new (void);
+void ike_timers_free (IkeTimers *timers);
+void ike_timers_touch (IkeTimers *timers, IkeSa *sa);
+gint64 ike_timers_next (IkeTimers *timers, GHashTable *by_handle);
+void ike_timers_take_due (IkeTimers *timers, GHashTable *by_handle, gint64 now, GPtrArray *due);
 /* The SA a message names by our SPI, in the role its flags imply. */
 IkeSa *ike_engine_find_sa (IkeEngine *engine, const IkeHeader *hdr);
 /* Sends every datagram of a message (one, or its fragments). */
@@ -391,7 +410,7 @@ gboolean ike_auth_check (IkeSa *sa, const guint8 *id_body, gsize id_len, const I
 #define IKE_CERT_MAX_LEN 16384 /* bytes of one certificate */
 #define IKE_CERT_MAX_CAS 16    /* remote CAs per connection */
 /* Adds our CERT payloads (end entity, then intermediates), if any. */
-gboolean ike_cert_add (const IkeConfig *config, IkeInnerBuilder *inner, GError **error);
+gboolean ike_cert_add (const IkeSa *sa, IkeInnerBuilder *inner, GError **error);
 /* The CERTREQ payload asking for the config's remote CAs; NULL if none. */
 GBytes *ike_cert_request_data (const IkeConfig *config, GError **error);
 /* The peer's CERT payloads: decoded, chained to one of the config's CAs at

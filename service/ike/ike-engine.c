@@ -28,6 +28,7 @@ struct _IkeEngine
   GHashTable *half_open; /* responder: peer's SPIi → IkeSa, while half-open */
   GHashTable *by_spi_i;  /* responder: peer's SPIi → IkeSa from its IKE_SA_INIT */
   GPtrArray *dead;       /* DEAD SAs, freed after the current input */
+  IkeTimers *timers;     /* deadlines of by_handle's SAs */
   GQueue outputs;        /* IkeOutput */
   IkeSaHandle last_handle;
   guint cookie_threshold, half_open_max;
@@ -59,6 +60,7 @@ ike_engine_new (IkeConfigLookupFunc lookup, gpointer user_data, GError **error)
   engine->half_open = g_hash_table_new (g_int64_hash, g_int64_equal);
   engine->by_spi_i = g_hash_table_new (g_int64_hash, g_int64_equal);
   engine->dead = g_ptr_array_new_with_free_func ((GDestroyNotify) ike_sa_free);
+  engine->timers = ike_timers_new ();
   g_queue_init (&engine->outputs);
   engine->cookie_threshold = DEFAULT_COOKIE_THRESHOLD;
   engine->half_open_max = DEFAULT_HALF_OPEN_MAX;
@@ -83,6 +85,7 @@ ike_engine_free (IkeEngine *engine)
   g_hash_table_destroy (engine->by_handle);
   g_hash_table_destroy (engine->by_spi);
   g_ptr_array_unref (engine->dead);
+  ike_timers_free (engine->timers);
   g_queue_clear_full (&engine->outputs, output_free);
   ike_memzero (engine->secret, sizeof engine->secret);
   ike_memzero (engine->old_secret, sizeof engine->old_secret);
@@ -336,6 +339,14 @@ ike_engine_register_sa (IkeEngine *engine, IkeSa *sa)
 {
   g_hash_table_insert (engine->by_spi, &sa->our_spi, sa);
   g_hash_table_insert (engine->by_handle, &sa->handle, sa);
+  sa->timer_due = G_MAXINT64;
+  ike_engine_touch (engine, sa);
+}
+
+void
+ike_engine_touch (IkeEngine *engine, IkeSa *sa)
+{
+  ike_timers_touch (engine->timers, sa);
 }
 
 void
@@ -352,7 +363,10 @@ ike_engine_find_half_open (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends
 {
   IkeSa *sa = g_hash_table_lookup (engine->half_open, &spi_i);
 
-  return sa != NULL && ike_ends_equal (&sa->ends.remote, &ends->remote) ? sa : NULL;
+  if (sa == NULL || !ike_ends_equal (&sa->ends.remote, &ends->remote))
+    return NULL;
+  ike_engine_touch (engine, sa);
+  return sa;
 }
 
 void
@@ -366,13 +380,19 @@ ike_engine_find_by_spi_i (IkeEngine *engine, guint64 spi_i, const IkeEnds *ends)
 {
   IkeSa *sa = g_hash_table_lookup (engine->by_spi_i, &spi_i);
 
-  return sa != NULL && ike_ends_equal (&sa->ends.remote, &ends->remote) ? sa : NULL;
+  if (sa == NULL || !ike_ends_equal (&sa->ends.remote, &ends->remote))
+    return NULL;
+  ike_engine_touch (engine, sa);
+  return sa;
 }
 
 IkeSa *
 ike_engine_find_handle (IkeEngine *engine, IkeSaHandle handle)
 {
-  return g_hash_table_lookup (engine->by_handle, &handle);
+  IkeSa *sa = g_hash_table_lookup (engine->by_handle, &handle);
+
+  ike_engine_touch (engine, sa);
+  return sa;
 }
 
 void
@@ -489,6 +509,7 @@ ike_engine_find_sa (IkeEngine *engine, const IkeHeader *hdr)
   /* Our SPI must name an SA in which we play the role the flag implies. */
   if (sa == NULL || sa->initiator == from_initiator || (from_initiator && sa->spi_i != hdr->spi_i))
     return NULL;
+  ike_engine_touch (engine, sa);
   return sa;
 }
 
@@ -520,7 +541,7 @@ ike_engine_initiate (IkeEngine *engine, gint64 now, IkeConfig *config, const Ike
 gboolean
 ike_engine_delete (IkeEngine *engine, gint64 now, IkeSaHandle handle, GError **error)
 {
-  IkeSa *sa = g_hash_table_lookup (engine->by_handle, &handle);
+  IkeSa *sa = ike_engine_find_handle (engine, handle);
   gboolean ok = TRUE;
 
   engine->now = now;
@@ -542,14 +563,9 @@ void
 ike_engine_tick (IkeEngine *engine, gint64 now)
 {
   g_autoptr (GPtrArray) due = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
 
   engine->now = now;
-  g_hash_table_iter_init (&iter, engine->by_handle);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (ike_sa_deadline (value) <= now)
-      g_ptr_array_add (due, value);
+  ike_timers_take_due (engine->timers, engine->by_handle, now, due);
   for (guint i = 0; i < due->len; i++)
     ike_sa_tick (due->pdata[i], now);
   ike_engine_sweep (engine);
@@ -558,12 +574,5 @@ ike_engine_tick (IkeEngine *engine, gint64 now)
 gint64
 ike_engine_next_deadline (IkeEngine *engine)
 {
-  gint64 next = G_MAXINT64;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, engine->by_handle);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    next = MIN (next, ike_sa_deadline (value));
-  return next;
+  return ike_timers_next (engine->timers, engine->by_handle);
 }

@@ -140,7 +140,8 @@ gboolean ike_config_set_peer_public_key (IkeConfig *config, SECKEYPublicKey *key
 /* Certificates (RFC 7296 §3.6, §3.7), X.509 only.  Ours: @cert goes out
  * in a CERT payload (encoding 4) in every IKE_AUTH we send, whether or not
  * the peer asked with CERTREQ (peers expect it and a missing CERT fails
- * hard, an unasked one costs a few bytes), and we sign with @key, which must
+ * hard, an unasked one costs a few bytes) unless ike_config_set_send_cert
+ * says otherwise, and we sign with @key, which must
  * be @cert's (both referenced or copied).  This sets the private key as
  * ike_config_set_private_key does; the local identity stays what
  * ike_config_set_local_auth says and should be one @cert names (the subject
@@ -161,6 +162,25 @@ gboolean ike_config_add_local_intermediate (IkeConfig *config, CERTCertificate *
  * (ID_FQDN, ID_RFC822_ADDR, ID_IPV4_ADDR, ID_IPV6_ADDR).  Validity is
  * checked against the wall-clock time from ike_engine_set_wall_clock. */
 gboolean ike_config_set_remote_ca (IkeConfig *config, CERTCertificate *ca, GError **error);
+/* When our CERT payloads go out (RFC 7296 §3.6 leaves it to us): ALWAYS,
+ * in every IKE_AUTH we send (the default); IFASKED, only when the peer sent
+ * a CERTREQ (in its IKE_SA_INIT response, or with its IKE_AUTH request), as
+ * strongSwan and libreswan do by default; NEVER, the peer has it already
+ * (it pinned our certificate or key). */
+/* Whether identities @a and @b, both of @type, are the same: their bytes,
+ * except that distinguished names (ID_DER_ASN1_DN) compare as names (RFC
+ * 5280 §7.1 as NSS does it: a PrintableString and a UTF8String of the same
+ * text are equal), since a DN written in a configuration and the one in the
+ * peer's certificate may be encoded differently. */
+gboolean ike_identity_equal (guint8 type, const guint8 *a, gsize a_len, const guint8 *b,
+                             gsize b_len);
+typedef enum
+{
+  IKE_SEND_CERT_ALWAYS,
+  IKE_SEND_CERT_IFASKED,
+  IKE_SEND_CERT_NEVER,
+} IkeSendCert;
+void ike_config_set_send_cert (IkeConfig *config, IkeSendCert when);
 void ike_config_set_proposals (IkeConfig *config, const IkeProposalList *ike,
                                const IkeProposalList *esp);
 /* Childless IKE SA (RFC 6023): no Child SA in IKE_AUTH. */

@@ -66,7 +66,7 @@ add_id_auth (IkeSa *sa, IkeInnerBuilder *inner, gboolean initial_contact, GError
   id.u.id.type = bytes[0];
   id.u.id.data = (IkeSlice){ bytes + ID_HEADER_LEN, len - ID_HEADER_LEN };
   if (!ike_auth_make (sa, bytes, len, &auth, &auth_data, error)
-      || !ike_inner_builder_add (inner, &id, error) || !ike_cert_add (sa->config, inner, error)
+      || !ike_inner_builder_add (inner, &id, error) || !ike_cert_add (sa, inner, error)
       || (sa->initiator && !add_cert_request (sa->config, inner, error)))
     return FALSE;
   if (initial_contact
@@ -81,8 +81,8 @@ id_matches (const IkeAuthConfig *want, const IkePayloadId *got)
   if (want->id_type == 0)
     return TRUE;
   return want->id_type == got->type && want->id != NULL
-         && g_bytes_get_size (want->id) == got->data.len
-         && memcmp (g_bytes_get_data (want->id, NULL), got->data.data, got->data.len) == 0;
+         && ike_identity_equal (got->type, g_bytes_get_data (want->id, NULL),
+                                g_bytes_get_size (want->id), got->data.data, got->data.len);
 }
 
 /* With a CA configured the peer proves itself with a certificate, unless it
@@ -265,6 +265,7 @@ ike_auth_handle_request (IkeRx *rx)
     return refuse (rx, error->message);
   if (ike_rx_notify (rx, IKE_N_INITIAL_CONTACT) != NULL)
     ike_info_initial_contact (sa);
+  sa->peer_certreq = ike_rx_find (rx, IKE_PAYLOAD_CERTREQ) != NULL;
   inner = ike_inner_builder_new ();
   if (!add_id_auth (sa, inner, FALSE, &error) || !ike_child_respond (rx, inner, &error)
       || !ike_sa_respond (sa, rx, g_steal_pointer (&inner)))

@@ -167,6 +167,7 @@ forgotten (IkeSa *other, gpointer data)
       || (other->state != IKE_STATE_ESTABLISHED && other->state != IKE_STATE_DELETING
           && other->state != IKE_STATE_REKEYED))
     return;
+  ike_engine_touch (other->engine, other);
   ike_sa_end (other, "the peer started over (INITIAL_CONTACT)", IKE_N_INITIAL_CONTACT, TRUE, FALSE);
 }
 

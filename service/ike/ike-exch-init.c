@@ -289,6 +289,7 @@ ike_init_handle_response (IkeRx *rx)
   sa->hs->nr = slice_bytes (nonce);
   sa->hs->peer_init = g_bytes_ref (ike_msg_get_bytes (rx->msg));
   read_capabilities (sa, rx);
+  sa->peer_certreq = ike_rx_find (rx, IKE_PAYLOAD_CERTREQ) != NULL;
   ike_sa_request_done (sa);
   /* §2.23: behind a NAT, IKE_AUTH onward goes between the 4500 ports. */
   ike_nat_float (sa);

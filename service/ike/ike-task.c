@@ -270,6 +270,7 @@ expire_child (IkeSa *sa, gpointer data)
       if (child->spi_in != e->spi && child->spi_out != e->spi)
         continue;
       e->found = TRUE;
+      ike_engine_touch (sa->engine, sa);
       /* The kernel's limits (bytes, packets) end up where our timers do. */
       if (e->hard)
         child->expire_at = e->now;

@@ -186,6 +186,15 @@ add_entry (PolicySet *set, const PolicyEntry *e)
     add_policy (set, &in, XFRM_DIR_IN, footprint[e->group].in, prio, 0);
 }
 
+const XfrmPolicy *
+policy_set_lookup_entry (const PolicySet *set, const PolicyEntry *entry, XfrmDir dir)
+{
+  XfrmSelector sel = selector_for (dir, &entry->net, entry->prefix_len, entry->proto, entry->sport,
+                                   entry->dport);
+
+  return policy_set_lookup (set, &sel, dir);
+}
+
 static void
 add_bypass_pair (PolicySet *set, const char *prefix, guint8 proto, guint16 icmp_type)
 {

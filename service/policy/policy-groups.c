@@ -106,6 +106,24 @@ proto_has_ports (guint8 proto)
   return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
+char *
+policy_entry_format (const PolicyEntry *entry)
+{
+  g_autofree char *net = xfrm_addr_to_string (&entry->net);
+  const char *proto = NULL;
+
+  if (entry->proto == 0)
+    return g_strdup_printf ("%s/%u", net, entry->prefix_len);
+  for (guint i = 0; i < G_N_ELEMENTS (protocols) && proto == NULL; i++)
+    if (protocols[i].number == entry->proto)
+      proto = protocols[i].name;
+  if (proto != NULL)
+    return g_strdup_printf ("%s/%u %s %u %u", net, entry->prefix_len, proto, entry->sport,
+                            entry->dport);
+  return g_strdup_printf ("%s/%u %u %u %u", net, entry->prefix_len, entry->proto, entry->sport,
+                          entry->dport);
+}
+
 void
 policy_prefix_mask (XfrmAddr *addr, guint prefix_len)
 {

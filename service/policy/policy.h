@@ -123,6 +123,10 @@ guint policy_groups_parse (PolicyGroups *groups, PolicyGroup group, const char *
  * file exists but cannot be read. */
 PolicyGroups *policy_groups_load (const char *dir, GPtrArray *problems, GError **error);
 
+/* @entry as a group file line that parses back to it: "192.0.2.0/24",
+ * "2001:db8::1/128 tcp 0 443". */
+char *policy_entry_format (const PolicyEntry *entry);
+
 guint policy_groups_get_n_entries (const PolicyGroups *groups);
 const PolicyEntry *policy_groups_get_entry (const PolicyGroups *groups, guint i);
 
@@ -186,6 +190,10 @@ guint policy_set_get_n_policies (const PolicySet *set);
 const XfrmPolicy *policy_set_get_policy (const PolicySet *set, guint i);
 /* The policy for (@sel, @dir), the kernel's identity of a policy; or NULL. */
 const XfrmPolicy *policy_set_lookup (const PolicySet *set, const XfrmSelector *sel, XfrmDir dir);
+
+/* The policy of group line @entry in direction @dir, or NULL. */
+const XfrmPolicy *policy_set_lookup_entry (const PolicySet *set, const PolicyEntry *entry,
+                                           XfrmDir dir);
 
 typedef struct
 {

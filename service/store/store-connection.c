@@ -34,8 +34,16 @@ static const char *const known_keys[] = {
   "dpd-delay",
   "retransmit-timeout",
   "retransmit-limit",
+  "rekey-time",
+  "life-time",
+  "ike-rekey-time",
+  "ike-life-time",
   "local-key",
   "remote-pubkey",
+  "local-cert",
+  "remote-ca",
+  "remote-cert",
+  "send-cert",
   NULL,
 };
 
@@ -47,7 +55,10 @@ typedef struct
   StoreConnection *conn;
   IkeAuthMethod local_auth, remote_auth;
   GChecksum *digest;
-  const IkeSecret *psk; /* NULL: read secrets/<name>.psk */
+  const IkeSecret *psk;   /* NULL: read secrets/<name>.psk */
+  GBytes *local_subject;  /* local-cert's DN: our default identity */
+  GBytes *remote_subject; /* remote-cert's DN: the peer's default one */
+  gboolean remote_ca;     /* remote-ca: any identity its certificate names */
 } Loader;
 
 void
@@ -206,7 +217,8 @@ address_text (const struct sockaddr_storage *addr)
 }
 
 /* The text of KEY, or the default identity: %null with NULL auth (ours)
- * or any (theirs), else the address of that end. */
+ * or any (theirs), any the peer's certificate names with remote-ca, else
+ * the address of that end. */
 static char *
 id_text (Loader *l, const char *key, IkeAuthMethod method, const struct sockaddr_storage *addr,
          gboolean local)
@@ -217,6 +229,8 @@ id_text (Loader *l, const char *key, IkeAuthMethod method, const struct sockaddr
     return text;
   if (method == IKE_AUTH_NULL)
     return g_strdup (local ? "%null" : "%any");
+  if (!local && l->remote_ca)
+    return g_strdup ("%any");
   if (addr->ss_family != 0)
     return address_text (addr);
   return local ? NULL : g_strdup ("%any");
@@ -227,16 +241,24 @@ load_side (Loader *l, gboolean local, GError **error)
 {
   const char *key = local ? "local-id" : "remote-id";
   IkeAuthMethod method = local ? l->local_auth : l->remote_auth;
-  g_autofree char *text
-      = id_text (l, key, method, local ? &l->conn->local : &l->conn->remote, local);
+  GBytes *subject = local ? l->local_subject : l->remote_subject;
+  g_autofree char *text = get (l, key);
   g_autoptr (GError) why = NULL;
   g_autoptr (GBytes) data = NULL;
   IkeIdType type = 0;
   IkeIdentity id;
 
-  if (text == NULL)
+  if (text == NULL && subject == NULL)
+    text = id_text (l, key, method, local ? &l->conn->local : &l->conn->remote, local);
+  /* a certificate's own DN, byte for byte as the certificate has it */
+  if (text == NULL && subject != NULL)
+    {
+      type = IKE_ID_DER_ASN1_DN;
+      data = g_bytes_ref (subject);
+    }
+  else if (text == NULL)
     return bad_key (l, key, error, _ ("missing: needed when “local” is not set"));
-  if (!store_parse_id (text, !local, &type, &data, &why))
+  else if (!store_parse_id (text, !local, &type, &data, &why))
     return bad_value (l, key, why, error);
   id = (IkeIdentity){ type, data != NULL ? g_bytes_get_data (data, NULL) : NULL,
                       data != NULL ? g_bytes_get_size (data) : 0 };
@@ -278,18 +300,57 @@ load_psk (Loader *l, GError **error)
   return TRUE;
 }
 
+/* Keys that only mean something with another: KEY is an error without
+ * WITH, which the message names. */
+static gboolean
+only_with (Loader *l, const char *key, gboolean with, const char *what, GError **error)
+{
+  g_autofree char *text = get (l, key);
+
+  return text == NULL || with || bad_key (l, key, error, _ ("only with %s"), what);
+}
+
+static gboolean
+load_local_cert (Loader *l, const char *nickname, GError **error)
+{
+  g_autofree char *send = get (l, "send-cert");
+  g_autoptr (GError) why = NULL;
+  IkeSendCert when;
+
+  if (!store_parse_send_cert (send, &when, &why))
+    return bad_value (l, "send-cert", why, error);
+  if (!store_cert_load_local (l->conn->config, nickname, when, l->digest, &l->local_subject, &why))
+    return bad_value (l, "local-cert", why, error);
+  return TRUE;
+}
+
+/* local-auth=pubkey signs with local-cert (NSS) or local-key (a file). */
 static gboolean
 load_private_key (Loader *l, GError **error)
 {
   g_autofree char *path = get (l, "local-key");
+  g_autofree char *nickname = get (l, "local-cert");
   g_autoptr (SECKEYPrivateKey) key = NULL;
   g_autoptr (GError) why = NULL;
+  gboolean pubkey = l->local_auth == IKE_AUTH_DIGITAL_SIGNATURE;
   struct stat st;
 
-  if (l->local_auth != IKE_AUTH_DIGITAL_SIGNATURE)
-    return path == NULL || bad_key (l, "local-key", error, _ ("only with local-auth=pubkey"));
+  if (!only_with (l, "local-key", pubkey, "local-auth=pubkey", error)
+      || !only_with (l, "local-cert", pubkey, "local-auth=pubkey", error)
+      || !only_with (l, "send-cert", nickname != NULL, "local-cert", error))
+    return FALSE;
+  if (!pubkey)
+    return TRUE;
+  if (path != NULL && nickname != NULL)
+    return bad_key (l, "local-cert", error,
+                    _ ("contradicts “local-key”: sign with a certificate of the NSS database "
+                       "or with a key file, not both"));
+  if (nickname != NULL)
+    return load_local_cert (l, nickname, error);
   if (path == NULL)
-    return bad_key (l, "local-key", error, _ ("missing: local-auth=pubkey needs a private key"));
+    return bad_key (l, "local-key", error,
+                    _ ("missing: local-auth=pubkey needs local-key (a key file) or local-cert "
+                       "(a certificate in the NSS database)"));
   key = store_read_private_key (path, &why);
   if (key == NULL || !ike_config_set_private_key (l->conn->config, key, &why))
     return bad_value (l, "local-key", why, error);
@@ -303,20 +364,56 @@ load_private_key (Loader *l, GError **error)
 }
 
 static gboolean
-load_public_key (Loader *l, GError **error)
+load_raw_public_key (Loader *l, const char *text, GError **error)
 {
-  g_autofree char *text = get (l, "remote-pubkey");
   g_autoptr (SECKEYPublicKey) key = NULL;
   g_autoptr (GError) why = NULL;
 
-  if (l->remote_auth != IKE_AUTH_DIGITAL_SIGNATURE)
-    return text == NULL || bad_key (l, "remote-pubkey", error, _ ("only with remote-auth=pubkey"));
-  if (text == NULL)
-    return bad_key (l, "remote-pubkey", error,
-                    _ ("missing: remote-auth=pubkey needs the peer's public key"));
   key = store_parse_public_key (text, &why);
   if (key == NULL || !ike_config_set_peer_public_key (l->conn->config, key, &why))
     return bad_value (l, "remote-pubkey", why, error);
+  return TRUE;
+}
+
+/* remote-auth=pubkey: the peer proves itself with exactly one of a raw
+ * key (remote-pubkey), a certificate from a CA (remote-ca) or a pinned
+ * certificate (remote-cert).  Two would leave it unclear which one counts:
+ * a CA accepts certificates a pin refuses. */
+static gboolean
+load_public_key (Loader *l, GError **error)
+{
+  static const char *const keys[] = { "remote-pubkey", "remote-ca", "remote-cert" };
+  g_autofree char *raw = get (l, "remote-pubkey");
+  g_autofree char *ca = get (l, "remote-ca");
+  g_autofree char *pinned = get (l, "remote-cert");
+  const char *values[] = { raw, ca, pinned };
+  g_autoptr (GError) why = NULL;
+  int first = -1;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      if (values[i] != NULL && l->remote_auth != IKE_AUTH_DIGITAL_SIGNATURE)
+        return bad_key (l, keys[i], error, _ ("only with remote-auth=pubkey"));
+      if (values[i] != NULL && first >= 0)
+        return bad_key (l, keys[i], error, _ ("contradicts “%s”: the peer proves itself one way"),
+                        keys[first]);
+      if (values[i] != NULL)
+        first = (int) i;
+    }
+  if (l->remote_auth != IKE_AUTH_DIGITAL_SIGNATURE)
+    return TRUE;
+  if (first < 0)
+    return bad_key (l, "remote-pubkey", error,
+                    _ ("missing: remote-auth=pubkey needs remote-pubkey (the peer's key), "
+                       "remote-ca (the CA of its certificate) or remote-cert (its certificate)"));
+  if (raw != NULL)
+    return load_raw_public_key (l, raw, error);
+  if (ca != NULL && !store_cert_load_cas (l->conn->config, ca, l->digest, &why))
+    return bad_value (l, "remote-ca", why, error);
+  if (pinned != NULL
+      && !store_cert_load_pinned (l->conn->config, pinned, l->digest, &l->remote_subject, &why))
+    return bad_value (l, "remote-cert", why, error);
+  l->remote_ca = ca != NULL;
   return TRUE;
 }
 
@@ -433,6 +530,48 @@ load_timers (Loader *l, GError **error)
   return TRUE;
 }
 
+/* One kind of SA's lifetimes, named as strongSwan's rekey_time and
+ * life_time: a missing one follows from the other, the hard lifetime 10 %
+ * after the rekey, as strongSwan does.  0 is never. */
+static gboolean
+load_lifetime (Loader *l, const char *rekey_key, const char *life_key, gint64 rekey_default,
+               gint64 life_default, gint64 *rekey, gint64 *life, GError **error)
+{
+  g_autofree char *rekey_text = get (l, rekey_key);
+  g_autofree char *life_text = get (l, life_key);
+
+  if (!load_duration (l, rekey_key, rekey_default, rekey, error)
+      || !load_duration (l, life_key, life_default, life, error))
+    return FALSE;
+  if (rekey_text != NULL && life_text == NULL)
+    *life = *rekey + *rekey / 10;
+  else if (rekey_text == NULL && life_text != NULL)
+    *rekey = *life - *life / 11;
+  /* a rekey every few milliseconds would only load both ends */
+  if (*rekey != 0 && *rekey < G_USEC_PER_SEC)
+    return bad_key (l, rekey_text != NULL ? rekey_key : life_key, error,
+                    _ ("must be 0 (never) or at least 1s"));
+  if (*rekey != 0 && *life != 0 && *rekey >= *life)
+    return bad_key (l, rekey_key, error, _ ("must be shorter than “%s”"), life_key);
+  return TRUE;
+}
+
+static gboolean
+load_lifetimes (Loader *l, GError **error)
+{
+  gint64 rekey, life;
+
+  if (!load_lifetime (l, "rekey-time", "life-time", 60 * G_TIME_SPAN_MINUTE,
+                      70 * G_TIME_SPAN_MINUTE, &rekey, &life, error))
+    return FALSE;
+  ike_config_set_child_lifetime (l->conn->config, rekey, life, NULL);
+  if (!load_lifetime (l, "ike-rekey-time", "ike-life-time", 4 * G_TIME_SPAN_HOUR,
+                      270 * G_TIME_SPAN_MINUTE, &rekey, &life, error))
+    return FALSE;
+  ike_config_set_ike_lifetime (l->conn->config, rekey, life, NULL);
+  return TRUE;
+}
+
 /* ---- one file ---- */
 
 static gboolean
@@ -448,11 +587,11 @@ load_keys (Loader *l, GError **error)
                        : l->local_auth == IKE_AUTH_SHARED_KEY ? "psk"
                                                               : "pubkey",
                        &l->remote_auth, error)
-         && load_side (l, TRUE, error) && load_side (l, FALSE, error) && load_psk (l, error)
-         && load_private_key (l, error) && load_public_key (l, error) && load_proposals (l, error)
+         && load_private_key (l, error) && load_public_key (l, error) && load_side (l, TRUE, error)
+         && load_side (l, FALSE, error) && load_psk (l, error) && load_proposals (l, error)
          && load_selectors (l, "local-ts", TRUE, error)
          && load_selectors (l, "remote-ts", FALSE, error) && load_flags (l, error)
-         && load_timers (l, error);
+         && load_timers (l, error) && load_lifetimes (l, error);
 }
 
 StoreConnection *
@@ -463,10 +602,14 @@ store_connection_parse (const char *config_dir, const char *path, GKeyFile *file
   g_autoptr (GChecksum) digest = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char *data = g_key_file_to_data (file, NULL, NULL);
   Loader l = { config_dir, path, file, conn, 0, 0, digest, psk };
+  gboolean ok;
 
   conn->path = g_strdup (path);
   g_checksum_update (digest, (const guchar *) data, -1);
-  if (!load_keys (&l, error))
+  ok = load_keys (&l, error);
+  g_clear_pointer (&l.local_subject, g_bytes_unref);
+  g_clear_pointer (&l.remote_subject, g_bytes_unref);
+  if (!ok)
     return NULL;
   conn->digest = g_strdup (g_checksum_get_string (digest));
   return g_steal_pointer (&conn);

@@ -94,12 +94,19 @@ store_parse_id (const char *text, gboolean allow_any, IkeIdType *type, GBytes **
     }
   if (parse_id_address (text, type, data))
     return TRUE;
+  /* as libreswan: an "=" makes it a distinguished name */
+  if (strchr (text, '=') != NULL)
+    {
+      *type = IKE_ID_DER_ASN1_DN;
+      return store_parse_dn (text, data, error);
+    }
   /* libreswan: "@host" is an FQDN taken literally (never resolved). */
   if (at == text)
     text++;
   if (!name_is_sane (text) || strchr (text, '%') != NULL)
     return invalid (
-        error, _ ("“%s” is not an identity: use an address, @fqdn, user@domain or %%null"), text);
+        error, _ ("“%s” is not an identity: use an address, @fqdn, user@domain, a DN or %%null"),
+        text);
   *type = (at != NULL && at != text - 1) ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
   *data = g_bytes_new (text, strlen (text));
   return TRUE;
@@ -125,7 +132,8 @@ fill_range (IkeTs *ts, const guint8 *addr, gsize len, guint prefix)
 gboolean
 store_parse_cidr (const char *text, IkeTs *ts, GError **error)
 {
-  g_auto (GStrv) parts = g_strsplit (text, "/", 2);
+  /* "" would split into no parts at all: make it an empty address instead */
+  g_auto (GStrv) parts = g_strsplit (*text != '\0' ? text : "/", "/", 2);
   guint8 addr[16];
   gboolean v6 = strchr (parts[0], ':') != NULL;
   guint max = v6 ? 128 : 32;
@@ -152,13 +160,15 @@ store_parse_duration (const char *text, gint64 *usec, GError **error)
   double scale = G_USEC_PER_SEC;
 
   if (end == text || !(value >= 0) || value > 86400.0 * 365)
-    return invalid (error, _ ("“%s” is not a duration like 30, 1.5s, 500ms or 2m"), text);
+    return invalid (error, _ ("“%s” is not a duration like 30, 1.5s, 500ms, 2m or 1h"), text);
   if (g_str_equal (end, "ms"))
     scale = 1000;
   else if (g_str_equal (end, "m"))
     scale = 60.0 * G_USEC_PER_SEC;
+  else if (g_str_equal (end, "h"))
+    scale = 3600.0 * G_USEC_PER_SEC;
   else if (!g_str_equal (end, "") && !g_str_equal (end, "s"))
-    return invalid (error, _ ("“%s” is not a duration like 30, 1.5s, 500ms or 2m"), text);
+    return invalid (error, _ ("“%s” is not a duration like 30, 1.5s, 500ms, 2m or 1h"), text);
   *usec = (gint64) (value * scale);
   return TRUE;
 }

@@ -89,7 +89,8 @@ StoreConnection *store_find (GPtrArray *connections, const char *name);
 /* ---- values, as the file and the documentation spell them ---- */
 
 /* "%null", "%any" (when ALLOW_ANY), an IPv4/IPv6 address, "@fqdn",
- * "user@domain" (RFC 822) or a bare "fqdn". */
+ * "user@domain" (RFC 822), a bare "fqdn" or a DN ("C=US, O=Ex, CN=host",
+ * anything with "="; see store_parse_dn). */
 gboolean store_parse_id (const char *text, gboolean allow_any, IkeIdType *type, GBytes **data,
                          GError **error);
 /* "192.0.2.0/24", "2001:db8::/32", a bare address (/32, /128). */
@@ -105,5 +106,73 @@ IkeSecret *store_read_psk (const char *config_dir, const char *name, GError **er
 SECKEYPrivateKey *store_read_private_key (const char *path, GError **error);
 /* A base64 DER SubjectPublicKeyInfo ("0s" prefix and spaces allowed). */
 SECKEYPublicKey *store_parse_public_key (const char *text, GError **error);
+
+/* ---- certificates in the daemon's NSS database (store-cert.c) ---- */
+
+/* "C=US, O=Example, CN=host" (libreswan's and strongSwan's order: the first
+ * RDN of the encoding first) into DER, for ID_DER_ASN1_DN. */
+gboolean store_parse_dn (const char *text, GBytes **der, GError **error);
+/* DER back into that syntax; NULL if it is no DN. */
+char *store_format_dn (const guint8 *der, gsize len);
+/* By nickname, as certutil -L lists them. */
+CERTCertificate *store_find_cert (const char *nickname, GError **error);
+SECKEYPrivateKey *store_find_cert_key (CERTCertificate *cert, const char *nickname, GError **error);
+gboolean store_check_ca (CERTCertificate *cert, const char *nickname, GError **error);
+/* send-cert: "always", "ifasked" (also for NULL, the default) or "never". */
+gboolean store_parse_send_cert (const char *text, IkeSendCert *when, GError **error);
+/* Into CONFIG, each adding what it used to DIGEST (so a certificate
+ * replaced in the database is a change on reload).  local-cert: our
+ * certificate and its private key; *SUBJECT gets its DN.  remote-ca: a
+ * comma list of CA nicknames.  remote-cert: the peer's pinned certificate,
+ * whose key the peer must sign with; *SUBJECT gets its DN. */
+gboolean store_cert_load_local (IkeConfig *config, const char *nickname, IkeSendCert when,
+                                GChecksum *digest, GBytes **subject, GError **error);
+gboolean store_cert_load_cas (IkeConfig *config, const char *nicknames, GChecksum *digest,
+                              GError **error);
+gboolean store_cert_load_pinned (IkeConfig *config, const char *nickname, GChecksum *digest,
+                                 GBytes **subject, GError **error);
+
+/* ---- importing libreswan's ipsec.conf and ipsec.secrets (store-import*.c,
+ * docs/ipsecd.conf.5.md "Importing from libreswan") ---- */
+
+/* One conn section as a connection file. */
+typedef struct
+{
+  char *name;
+  GKeyFile *file; /* one [connection] group, name= included */
+  IkeSecret *psk; /* from ipsec.secrets when an end uses a PSK, else NULL */
+  guint line;     /* of "conn NAME" */
+} StoreImported;
+
+void store_imported_free (StoreImported *imported);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreImported, store_imported_free)
+
+typedef struct
+{
+  GPtrArray *connections; /* StoreImported, in file order */
+  GPtrArray *problems;    /* char *: "FILE:LINE: conn NAME: key=value: why" */
+} StoreImport;
+
+void store_import_free (StoreImport *import);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreImport, store_import_free)
+
+/* Is ADDR one of this host's?  Decides which of left/right is local. */
+typedef gboolean (*StoreImportIsLocalFunc) (const struct sockaddr_storage *addr,
+                                            gpointer user_data);
+/* The host's interface addresses (getifaddrs); USER_DATA unused. */
+gboolean store_import_address_is_local (const struct sockaddr_storage *addr, gpointer user_data);
+
+/* CONFIG (ipsec.conf text) and SECRETS (ipsec.secrets text, may be NULL)
+ * into connections.  CONFIG_LABEL and SECRETS_LABEL name the files in
+ * problems and errors.  Text that does not parse is an error naming the
+ * file and line (STORE_ERROR_INVALID); a conn that cannot be imported
+ * faithfully is left out with its reasons in problems; keys without an
+ * ipsecd equivalent are problems too.  No secret is ever in a message. */
+StoreImport *store_import_parse (const char *config, const char *config_label, const char *secrets,
+                                 const char *secrets_label, StoreImportIsLocalFunc is_local,
+                                 gpointer user_data, GError **error);
+/* Checks every connection as store_connection_parse() will load it from
+ * CONFIG_DIR; one that fails moves to problems with the loader's reason. */
+void store_import_check (StoreImport *import, const char *config_dir, const char *config_label);
 
 G_END_DECLS

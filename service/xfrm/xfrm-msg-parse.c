@@ -13,6 +13,7 @@
 typedef struct
 {
   const struct nlattr *tb[XFRMA_MAX + 1];
+  const guint8 *end; /* of the message: nlmsg_len, not libmnl's aligned tail */
 } XfrmAttrs;
 
 /* The least payload of each attribute we read; others are not kept. */
@@ -33,8 +34,11 @@ xfrm_msg_attr_cb (const struct nlattr *attr, void *data)
 
   if (mnl_attr_type_valid (attr, XFRMA_MAX) < 0 || xfrm_attr_min[type] == 0)
     return MNL_CB_OK;
+  /* libmnl walks up to the aligned end, so an attribute may claim up to
+   * three bytes past an unaligned nlmsg_len: not ours to read. */
   if (mnl_attr_validate (attr, MNL_TYPE_BINARY) < 0
-      || mnl_attr_get_payload_len (attr) < xfrm_attr_min[type])
+      || mnl_attr_get_payload_len (attr) < xfrm_attr_min[type]
+      || (gsize) (attrs->end - (const guint8 *) attr) < attr->nla_len)
     return MNL_CB_ERROR;
   attrs->tb[type] = attr;
   return MNL_CB_OK;
@@ -53,6 +57,7 @@ static gboolean
 xfrm_msg_attrs (const struct nlmsghdr *nlh, gsize header_len, XfrmAttrs *attrs, GError **error)
 {
   memset (attrs, 0, sizeof *attrs);
+  attrs->end = (const guint8 *) nlh + nlh->nlmsg_len;
   if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN || mnl_nlmsg_get_payload_len (nlh) < header_len)
     return xfrm_msg_bad (error, "truncated header", nlh->nlmsg_type);
   if (mnl_nlmsg_get_payload_len (nlh) > MNL_ALIGN (header_len)
@@ -211,18 +216,26 @@ xfrm_msg_parse_sa (const struct nlmsghdr *nlh, XfrmSaInfo *info, GError **error)
   return TRUE;
 }
 
+/* Only the bytes of the family count: an IPv4 address with garbage after
+ * its four bytes is still 0.0.0.0, which the builder writes for "unset". */
+static gboolean
+xfrm_msg_addr_is_any (const xfrm_address_t *addr, int family)
+{
+  static const xfrm_address_t any;
+  return memcmp (addr, &any, family == AF_INET ? 4 : sizeof any) == 0;
+}
+
 static void
 xfrm_msg_parse_tmpl (const struct nlattr *attr, XfrmPolicy *policy)
 {
   const struct xfrm_user_tmpl *tmpl = mnl_attr_get_payload (attr);
   int family = xfrm_msg_family (tmpl->family);
-  static const xfrm_address_t any;
   policy->mode = tmpl->mode;
   policy->reqid = tmpl->reqid;
   /* Transport templates leave the addresses unset: so do we. */
-  if (family && memcmp (&tmpl->saddr, &any, sizeof any) != 0)
+  if (family && !xfrm_msg_addr_is_any (&tmpl->saddr, family))
     xfrm_msg_addr_from_kernel (&tmpl->saddr, family, &policy->tmpl_src);
-  if (family && memcmp (&tmpl->id.daddr, &any, sizeof any) != 0)
+  if (family && !xfrm_msg_addr_is_any (&tmpl->id.daddr, family))
     xfrm_msg_addr_from_kernel (&tmpl->id.daddr, family, &policy->tmpl_dst);
 }
 

@@ -15,6 +15,7 @@
 /* The wall clock the tests give the engines: 2026-01-01 00:00 UTC. */
 #define WALL ((gint64) 1767225600 * G_TIME_SPAN_SECOND)
 #define FRAG_DATAGRAM 1280
+#define SIG_SLACK 8
 
 typedef struct
 {
@@ -443,6 +444,88 @@ test_key_not_cert (void)
   g_assert_error (error, IKE_ENGINE_ERROR, IKE_ENGINE_ERROR_INVALID);
 }
 
+/* A DN from a configuration (NSS encodes PrintableString) and the one in a
+ * certificate (OpenSSL: UTF8String) are the same name; other identity
+ * types compare as bytes. */
+static void
+test_identity_equal (void)
+{
+  static const guint8 printable[] = { 0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04,
+                                      0x03, 0x13, 0x06, 'a',  '.',  't',  'e',  's',  't' };
+  static const guint8 utf8[] = { 0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04,
+                                 0x03, 0x0c, 0x06, 'a',  '.',  't',  'e',  's',  't' };
+  static const guint8 other[] = { 0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04,
+                                  0x03, 0x0c, 0x06, 'b',  '.',  't',  'e',  's',  't' };
+
+  g_assert_true (
+      ike_identity_equal (IKE_ID_DER_ASN1_DN, printable, sizeof printable, utf8, sizeof utf8));
+  g_assert_false (
+      ike_identity_equal (IKE_ID_DER_ASN1_DN, printable, sizeof printable, other, sizeof other));
+  g_assert_false (ike_identity_equal (IKE_ID_DER_ASN1_DN, printable, sizeof printable,
+                                      (const guint8 *) "junk", 4));
+  g_assert_false (ike_identity_equal (IKE_ID_FQDN, printable, sizeof printable, utf8, sizeof utf8));
+  g_assert_true (ike_identity_equal (IKE_ID_FQDN, utf8, sizeof utf8, utf8, sizeof utf8));
+}
+
+/* The bytes of the IKE_AUTH response @peer sent, every fragment of it (it
+ * carries CERT or not). */
+static gsize
+auth_response_size (TestPeer *peer)
+{
+  gsize size = 0;
+
+  for (guint i = 0; i < peer->sent->len; i++)
+    {
+      g_autoptr (IkeMsg) msg = ike_msg_parse (peer->sent->pdata[i], NULL, NULL);
+
+      if (msg != NULL && ike_msg_get_header (msg)->exchange == IKE_EXCHANGE_AUTH
+          && (ike_msg_get_header (msg)->flags & IKE_FLAG_RESPONSE))
+        size += g_bytes_get_size (peer->sent->pdata[i]);
+    }
+  g_assert_cmpuint (size, >, 0);
+  return size;
+}
+
+/* The server's IKE_AUTH response size with @when, to a client that pinned
+ * the server's key (@asks FALSE: no CA, so no CERTREQ) or trusts its CA. */
+static gsize
+send_cert_run (IkeSendCert when, gboolean asks)
+{
+  g_autoptr (IkeConfig) a = cert_config ("a", NULL, NULL, asks ? &ca : NULL, NULL);
+  g_autoptr (IkeConfig) b = cert_config ("b", "server.example", &ec_server, NULL, NULL);
+  g_autoptr (TestWire) wire = NULL;
+  g_autoptr (GError) error = NULL;
+  IkeIdentity id = { IKE_ID_FQDN, (const guint8 *) "server.example", 14 };
+
+  g_assert_true (ike_config_set_remote_auth (a, IKE_AUTH_DIGITAL_SIGNATURE, &id, &error));
+  if (!asks)
+    g_assert_true (ike_config_set_peer_public_key (a, ec_server.pub, &error));
+  g_assert_no_error (error);
+  ike_config_set_send_cert (b, when);
+  wire = cert_wire (a, b);
+  test_wire_initiate (wire);
+  test_wire_run (wire, RUN);
+  assert_up (wire, FALSE, TRUE);
+  return auth_response_size (&wire->b);
+}
+
+/* send-cert: ifasked sends CERT only after a CERTREQ, never not at all. */
+static void
+test_send_cert (void)
+{
+  gsize always = send_cert_run (IKE_SEND_CERT_ALWAYS, FALSE);
+  gsize unasked = send_cert_run (IKE_SEND_CERT_IFASKED, FALSE);
+  gsize never = send_cert_run (IKE_SEND_CERT_NEVER, FALSE);
+  gsize asked = send_cert_run (IKE_SEND_CERT_IFASKED, TRUE);
+  gsize cert_len = ec_server.cert->derCert.len;
+
+  /* ECDSA signatures (DER in AUTH) differ by a few bytes from run to run */
+  g_assert_cmpuint (unasked, <=, never + SIG_SLACK);
+  g_assert_cmpuint (never, <=, unasked + SIG_SLACK);
+  g_assert_cmpuint (always + SIG_SLACK, >=, never + cert_len);
+  g_assert_cmpuint (asked + SIG_SLACK, >=, never + cert_len);
+}
+
 static void
 make_certs (void)
 {
@@ -497,6 +580,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/cert/no-wall-clock", test_no_wall_clock);
   g_test_add_func ("/engine/cert/certreq", test_certreq);
   g_test_add_func ("/engine/cert/key-not-cert", test_key_not_cert);
+  g_test_add_func ("/engine/cert/send-cert", test_send_cert);
+  g_test_add_func ("/engine/cert/identity-equal", test_identity_equal);
   status = g_test_run ();
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     test_cert_free (all[i]);

@@ -76,6 +76,15 @@ def _tail(path, lines=40):
         return f"({path} unreadable)"
 
 
+def nss_run(argv):
+    """certutil/pk12util ARGV on a test NSS database; raises on failure."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise PeerError(f"{' '.join(argv)} exited {proc.returncode}: "
+                        f"{proc.stdout}{proc.stderr}")
+    return proc
+
+
 # --- strongSwan -------------------------------------------------------------
 
 def charon_binary():
@@ -298,6 +307,22 @@ swanctl {{
         return self.swanctl("--terminate", "--ike", ike, "--timeout",
                             str(timeout), check=False).returncode == 0
 
+    def rekey_child(self, child):
+        """Ask charon to rekey Child SA CHILD (CREATE_CHILD_SA); returns at
+        once, the caller waits for what it needs."""
+        return self.swanctl("--rekey", "--child", child)
+
+    def child_spis(self, ike):
+        """{(in SPI, out SPI)} (ints) of connection IKE's installed Child
+        SAs, from list_sas()."""
+        sa = self.list_sas(ike).get(ike) or {}
+        found = set()
+        for child in (sa.get("child-sas") or {}).values():
+            if isinstance(child, dict) and child.get("state") == "INSTALLED":
+                found.add((int(child.get("spi-in", "0"), 16),
+                           int(child.get("spi-out", "0"), 16)))
+        return found
+
     def rekey(self, ike, timeout=10):
         """Rekey the IKE SA of connection IKE (CREATE_CHILD_SA) and wait until
         the new one is ESTABLISHED and the old one gone; returns the new
@@ -357,6 +382,60 @@ swanctl {{
         self.proc = None
         return status
 
+    def add_credentials(self, cert=None, key=None, cas=()):
+        """Copy PEM files into swanctl's folders (loaded by the next
+        load()): CERT our certificate (x509/), KEY its private key
+        (private/, PKCS#8 or traditional), CAS trusted CA certificates
+        (x509ca/).  Returns the file name of CERT, for cert_conn()."""
+        for path, sub in [(cert, "x509"), (key, "private")] + \
+                [(ca, "x509ca") for ca in cas]:
+            if path is None:
+                continue
+            folder = os.path.join(self.swanctl_dir, sub)
+            os.makedirs(folder, exist_ok=True)
+            shutil.copy(path, folder)
+            if sub == "private":
+                os.chmod(os.path.join(folder, os.path.basename(path)), 0o600)
+        return os.path.basename(cert) if cert else None
+
+    @staticmethod
+    def cert_conn(name, local, remote, cert, local_id=None, remote_id=None,
+                  family=4, proposals=DEFAULT_IKE_PROPOSAL[0],
+                  send_cert=None, extra=""):
+        """swanctl.conf text: IKEv2 host-to-host connection NAME with
+        certificate authentication both ways, childless.  CERT: our
+        certificate's file name in x509/ (add_credentials()).  LOCAL_ID
+        (default: the certificate's subject DN) and REMOTE_ID (default:
+        any identity the peer's certificate names, from any CA in
+        x509ca/) in swanctl syntax; DNs are quoted here."""
+        lo, re_ = local.address(family), remote.address(family)
+
+        def ident(value):
+            return f'\n\t\t\tid = "{value}"' if value else ""
+        send = f"\n\t\t\tsend_cert = {send_cert}" if send_cert else ""
+        return f"""\
+connections {{
+	{name} {{
+		version = 2
+		local_addrs = {lo}
+		remote_addrs = {re_}
+		proposals = {proposals}
+		childless = force
+		encap = no
+		mobike = no
+		fragmentation = yes
+		local {{
+			auth = pubkey
+			certs = {cert}{ident(local_id)}{send}
+		}}
+		remote {{
+			auth = pubkey{ident(remote_id)}
+		}}
+{extra}
+	}}
+}}
+"""
+
     @staticmethod
     def psk_conn(name, local, remote, psk, family=4, childless=True,
                  proposals=DEFAULT_IKE_PROPOSAL[0], extra=""):
@@ -404,6 +483,54 @@ secrets {{
 	}}
 }}
 """
+
+    @staticmethod
+    def child_conn(name, local, remote, psk, family=4, mode="transport",
+                   esp="aes256gcm16", local_ts=None, remote_ts=None,
+                   proposals=AEAD_IKE_PROPOSAL[0]):
+        """swanctl.conf text: IKEv2 PSK connection NAME from Host LOCAL to
+        Host REMOTE (identities = addresses) with one Child SA, also named
+        NAME: MODE, ESP proposals ESP (no PFS), traffic selectors LOCAL_TS and
+        REMOTE_TS (CIDR; default: the two addresses).  charon installs its
+        SAs and policies, never routes (install_routes = no)."""
+        lo, re_ = local.address(family), remote.address(family)
+        ts = "".join(f"\n\t\t\t\t{k} = {v}" for k, v in
+                     (("local_ts", local_ts), ("remote_ts", remote_ts)) if v)
+        return f"""\
+connections {{
+\t{name} {{
+\t\tversion = 2
+\t\tlocal_addrs = {lo}
+\t\tremote_addrs = {re_}
+\t\tproposals = {proposals}
+\t\tencap = no
+\t\tmobike = no
+\t\tfragmentation = yes
+\t\tlocal {{
+\t\t\tauth = psk
+\t\t\tid = {lo}
+\t\t}}
+\t\tremote {{
+\t\t\tauth = psk
+\t\t\tid = {re_}
+\t\t}}
+\t\tchildren {{
+\t\t\t{name} {{
+\t\t\t\tmode = {mode}
+\t\t\t\tesp_proposals = {esp}{ts}
+\t\t\t}}
+\t\t}}
+\t}}
+}}
+secrets {{
+\tike-{name} {{
+\t\tid-local = {lo}
+\t\tid-remote = {re_}
+\t\tsecret = "{psk}"
+\t}}
+}}
+"""
+
 
 
 # --- libreswan --------------------------------------------------------------
@@ -498,9 +625,7 @@ exec /usr/libexec/ipsec/pluto "$@"
             os.makedirs(d, exist_ok=True)
         os.chmod(self.rundir, 0o755)
         self._write_config()
-        subprocess.run(["certutil", "-N", "--empty-password", "-d",
-                        f"sql:{self.nssdir}"], check=True,
-                       capture_output=True, timeout=60)
+        self._create_nss()
         argv = ["unshare", "-m", "--propagation", "private",
                 "sh", "-c", self._mount_script(), "pluto",
                 "--nofork", "--stderrlog",
@@ -519,6 +644,29 @@ exec /usr/libexec/ipsec/pluto "$@"
         wait_for(ready, timeout=timeout, what="pluto's control socket")
         self.host.wait_udp(500, timeout=timeout)
         return self
+
+    def _create_nss(self):
+        """A fresh empty-password NSS database, unless there is one."""
+        os.makedirs(self.nssdir, exist_ok=True)
+        if os.path.exists(os.path.join(self.nssdir, "cert9.db")):
+            return
+        subprocess.run(["certutil", "-N", "--empty-password", "-d",
+                        f"sql:{self.nssdir}"], check=True,
+                       capture_output=True, timeout=60)
+
+    def import_certs(self, p12s=(), cas=()):
+        """Put certificates into pluto's NSS database, before start() (pluto
+        reads a conn's certificate when the conn is added): P12S
+        [(path, password)], each a certificate with its private key
+        (pk12util; the nickname is the PKCS#12 friendly name), CAS
+        [(nickname, PEM path)], CA certificates trusted for IKE."""
+        self._create_nss()
+        db = f"sql:{self.nssdir}"
+        for path, password in p12s:
+            nss_run(["pk12util", "-i", path, "-d", db, "-W", password])
+        for nickname, path in cas:
+            nss_run(["certutil", "-A", "-d", db, "-n", nickname,
+                     "-t", "CT,,", "-a", "-i", path])
 
     def _in_mountns(self, argv):
         if self.proc is None or self.proc.poll() is not None:
@@ -617,6 +765,40 @@ exec /usr/libexec/ipsec/pluto "$@"
         return status
 
     @staticmethod
+    def cert_conn(name, local, remote, cert, local_id="%fromcert",
+                  remote_id="%fromcert", authby="rsasig", family=4,
+                  ike=DEFAULT_IKE_PROPOSAL[1], extra=""):
+        """ipsec.conf text: IKEv2 host-to-host conn NAME authenticated by
+        certificates both ways.  CERT: our certificate's NSS nickname
+        (import_certs()).  AUTHBY: "rsasig" or "ecdsa", as our key is
+        (libreswan 4.10 with its default "rsasig,ecdsa" tries RSA-PSS with
+        an EC key).  LOCAL_ID, REMOTE_ID in ipsec.conf syntax (quoted here).
+        rightca=%same: the peer's certificate must come from our own
+        certificate's CA, which must be in the database; set explicitly,
+        since only then does pluto initiating send CERTREQ (and a peer that
+        sends its certificate only when asked, as pluto and strongSwan do
+        by default, needs one)."""
+        lo, re_ = local.address(family), remote.address(family)
+        return f"""\
+conn {name}
+	left={lo}
+	leftid="{local_id}"
+	leftcert={cert}
+	right={re_}
+	rightid="{remote_id}"
+	rightca=%same
+	authby={authby}
+	ikev2=insist
+	ike={ike}
+	esp=aes256-sha2_256
+	type=transport
+	encapsulation=no
+	fragmentation=yes
+	keyingtries=1
+	{extra}
+"""
+
+    @staticmethod
     def psk_conn(name, local, remote, family=4, childless=True,
                  ike=DEFAULT_IKE_PROPOSAL[1], extra=""):
         """ipsec.conf text: IKEv2 host-to-host PSK conn NAME from Host LOCAL
@@ -636,4 +818,41 @@ conn {name}
 	encapsulation=no
 	fragmentation=yes
 	{extra}
+"""
+
+    def rekey_child(self, name):
+        """whack --rekey-ipsec for connection NAME, in the background."""
+        return self.whack("--name", name, "--rekey-ipsec", "--asynchronous",
+                          check=False).returncode == 0
+
+    @staticmethod
+    def child_conn(name, local, remote, family=4, mode="transport",
+                   esp="aes_gcm256", leftsubnet=None, rightsubnet=None,
+                   ike=AEAD_IKE_PROPOSAL[1], extra=""):
+        """ipsec.conf text: IKEv2 PSK conn NAME from Host LOCAL to Host
+        REMOTE (identities = addresses; pair with psk_secret()) with a Child
+        SA: MODE (type=), ESP (esp=, pfs=no), the subnets (default: the two
+        addresses).  No updown script: pluto installs SAs and policies but
+        no routes."""
+        lo, re_ = local.address(family), remote.address(family)
+        subnets = "".join(f"\t{k}={v}\n" for k, v in
+                          (("leftsubnet", leftsubnet),
+                           ("rightsubnet", rightsubnet)) if v)
+        return f"""\
+conn {name}
+\tleft={lo}
+\tleftid={lo}
+\tright={re_}
+\trightid={re_}
+{subnets}\tauthby=secret
+\tikev2=insist
+\tike={ike}
+\tesp={esp}
+\tpfs=no
+\ttype={mode}
+\tleftupdown=""
+\tencapsulation=no
+\tfragmentation=yes
+\tkeyingtries=1
+\t{extra}
 """

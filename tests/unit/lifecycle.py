@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import build_root
@@ -31,8 +32,11 @@ def wait_for_line(proc, needle, timeout=10):
 
 def daemon_stops_on(signum):
     env = dict(os.environ, G_MESSAGES_DEBUG="")
-    # no system bus here: the D-Bus face is tested in tests/bus/
-    proc = subprocess.Popen([IPSECD, "--bus=none"], stderr=subprocess.PIPE, text=True, env=env)
+    # no system bus here: the D-Bus face is tested in tests/bus/; the NSS
+    # database goes to a temporary state directory, never /var/lib
+    state = tempfile.TemporaryDirectory(prefix="ipsecd-lifecycle-")
+    proc = subprocess.Popen([IPSECD, "--bus=none", "--state-dir", state.name],
+                            stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for_line(proc, "started")
         proc.send_signal(signum)
@@ -42,6 +46,7 @@ def daemon_stops_on(signum):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        state.cleanup()
     assert rc == 0, f"ipsecd exited {rc} on {signum.name}"
     assert "stopping on" in rest, f"no stop message on {signum.name}: {rest!r}"
     print(f"ok: ipsecd exits 0 on {signum.name}")
