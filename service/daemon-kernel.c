@@ -41,7 +41,22 @@ typedef struct
   guint16 encap_sport, encap_dport;
   guint n_policies;
   IpsecdPolicyKey policies[IPSECD_MAX_POLICIES];
+  /* A rekey's outbound SA waits for the Child SA it replaces (spi_in
+   * waits_for) to go: see install_child.  The keys are ours until then. */
+  guint32 waits_for;
+  XfrmSa pending;
+  IkeSecret *pending_encr, *pending_integ;
 } IpsecdChild;
+
+static void
+child_free (gpointer data)
+{
+  IpsecdChild *child = data;
+
+  ike_secret_free (child->pending_encr);
+  ike_secret_free (child->pending_integ);
+  g_free (child);
+}
 
 /* ---- start and end ---- */
 
@@ -50,7 +65,7 @@ ipsecd_kernel_open (IpsecdDaemon *daemon)
 {
   g_autoptr (GError) error = NULL;
 
-  daemon->children = g_hash_table_new_full (g_int_hash, g_int_equal, NULL, g_free);
+  daemon->children = g_hash_table_new_full (g_int_hash, g_int_equal, NULL, child_free);
   /* below it: the OE groups' trap templates (service/policy/) */
   daemon->next_reqid = POLICY_REQID_INSTANCE_MIN;
   if (daemon->record != NULL)
@@ -84,7 +99,7 @@ ipsecd_kernel_close (IpsecdDaemon *daemon)
       g_hash_table_iter_steal (&iter);
       if (daemon->xfrm != NULL)
         remove_child (daemon, child);
-      g_free (child);
+      child_free (child);
     }
   g_clear_pointer (&daemon->children, g_hash_table_unref);
   g_clear_pointer (&daemon->xfrm, xfrm_driver_free);
@@ -244,6 +259,14 @@ policy_for (const IpsecdChild *child, const IpsecdPolicyKey *key)
   return policy;
 }
 
+/* Of the same IKE SA, between the same addresses: a rekey, not a move. */
+static gboolean
+same_ends (const IpsecdChild *a, const IpsecdChild *b)
+{
+  return a->sa == b->sa && xfrm_addr_equal (&a->local, &b->local)
+         && xfrm_addr_equal (&a->remote, &b->remote);
+}
+
 static gboolean
 install_policy (IpsecdDaemon *daemon, const IpsecdChild *child, const IpsecdPolicyKey *key,
                 GError **error)
@@ -260,7 +283,7 @@ install_policy (IpsecdDaemon *daemon, const IpsecdChild *child, const IpsecdPoli
    * soon as it has it. */
   IpsecdChild *other = policy_other_owner (daemon, child, key);
 
-  if (key->dir == XFRM_DIR_OUT && other != NULL && other->sa == child->sa)
+  if (key->dir == XFRM_DIR_OUT && other != NULL && same_ends (other, child))
     return TRUE;
 
   if (xfrm_driver_add_policy (daemon->xfrm, &policy, &local_error))
@@ -335,9 +358,57 @@ delete_sa (IpsecdDaemon *daemon, const XfrmAddr *dst, guint32 spi)
     g_warning (_ ("cannot remove the SA %08x: %s"), spi, error->message);
 }
 
+static IkeSecret *
+secret_copy (const guint8 *data, gsize len)
+{
+  IkeSecret *copy = len > 0 ? ike_secret_new (len) : NULL;
+
+  if (copy != NULL)
+    memcpy (copy->data, data, len);
+  return copy;
+}
+
+static void
+keep_pending (IpsecdChild *child, const XfrmSa *out, const IpsecdChild *predecessor)
+{
+  child->waits_for = predecessor->spi_in;
+  child->pending = *out;
+  child->pending_encr = secret_copy (out->encr_key, out->encr_key_len);
+  child->pending_integ = secret_copy (out->integ_key, out->integ_key_len);
+  child->pending.encr_key = child->pending_encr != NULL ? child->pending_encr->data : NULL;
+  child->pending.integ_key = child->pending_integ != NULL ? child->pending_integ->data : NULL;
+}
+
+/* GONE is about to be removed: the outbound SAs that waited for it go in
+ * first, so that there is no moment without one. */
+static void
+release_successors (IpsecdDaemon *daemon, const IpsecdChild *gone)
+{
+  GHashTableIter iter;
+  IpsecdChild *next;
+
+  g_hash_table_iter_init (&iter, daemon->children);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &next))
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (next == gone || next->waits_for != gone->spi_in)
+        continue;
+      next->waits_for = 0;
+      if (!xfrm_driver_add_sa (daemon->xfrm, &next->pending, &error))
+        g_warning (_ ("Child SA %08x: cannot install its outbound SA: %s"), next->spi_in,
+                   error->message);
+      g_clear_pointer (&next->pending_encr, ike_secret_free);
+      g_clear_pointer (&next->pending_integ, ike_secret_free);
+      memset (&next->pending, 0, sizeof next->pending);
+    }
+}
+
 static void
 remove_child (IpsecdDaemon *daemon, IpsecdChild *child)
 {
+  if (daemon->children != NULL)
+    release_successors (daemon, child);
   /* policies first: no packet meets a policy whose SA is gone */
   for (guint i = 0; i < child->n_policies; i++)
     uninstall_policy (daemon, child, &child->policies[i]);
@@ -376,19 +447,45 @@ child_new (IpsecdDaemon *daemon, const IkeKernelRequest *k)
   return child;
 }
 
-/* Both SAs, then the policies; on failure what was added goes again. */
+/* The Child SA of the same IKE SA with the same selectors that CHILD
+ * rekeys, or NULL. */
+static IpsecdChild *
+rekey_predecessor (IpsecdDaemon *daemon, const IpsecdChild *child)
+{
+  IpsecdChild *other = policy_other_owner (daemon, child, &child->policies[0]);
+
+  return other != NULL && same_ends (other, child) ? other : NULL;
+}
+
+/* Both SAs, then the policies; on failure what was added goes again.
+ *
+ * A rekey keeps its predecessor's reqid, so that the inbound policies
+ * accept both SAs while the peer switches, and its outbound SA waits for
+ * the predecessor to go (the kernel sends on the newest SA of a reqid):
+ * the peer may not have the matching inbound SA before our answer reaches
+ * it.  strongSwan delays a rekey responder's outbound SA the same way. */
 static gboolean
 install_child (IpsecdDaemon *daemon, IpsecdChild *child, const IkeKernelRequest *k, GError **error)
 {
-  XfrmSa in = sa_for (child, k, TRUE), out = sa_for (child, k, FALSE);
   IpsecdSa *owner = g_hash_table_lookup (daemon->sas, &k->sa);
+  IpsecdChild *predecessor;
+  XfrmSa in, out;
   guint n = 0;
 
-  if (!child_plan_policies (child, k, error) || !xfrm_driver_add_sa (daemon->xfrm, &in, error))
+  if (!child_plan_policies (child, k, error))
+    return FALSE;
+  predecessor = rekey_predecessor (daemon, child);
+  if (predecessor != NULL)
+    child->reqid = predecessor->reqid;
+  in = sa_for (child, k, TRUE);
+  out = sa_for (child, k, FALSE);
+  if (!xfrm_driver_add_sa (daemon->xfrm, &in, error))
     return FALSE;
   /* an OE instance's outbound SA retires the kernel's larval SA at once */
   out.acquire_seq = ipsecd_oe_acquire_seq (daemon, owner != NULL ? owner->name : NULL);
-  if (!xfrm_driver_add_sa (daemon->xfrm, &out, error))
+  if (predecessor != NULL)
+    keep_pending (child, &out, predecessor);
+  else if (!xfrm_driver_add_sa (daemon->xfrm, &out, error))
     {
       delete_sa (daemon, &child->local, child->spi_in);
       return FALSE;
@@ -428,19 +525,21 @@ install_failure (IpsecdDaemon *daemon, const IkeKernelRequest *k, const GError *
 const char *
 ipsecd_kernel_install (IpsecdDaemon *daemon, const IkeKernelRequest *k)
 {
-  g_autofree IpsecdChild *child = NULL;
+  IpsecdChild *child;
   g_autoptr (GError) error = NULL;
 
   if (daemon->xfrm == NULL)
     return _ ("kernel SA installation not available: no XFRM interface");
   child = child_new (daemon, k);
   if (!install_child (daemon, child, k, &error))
-    return install_failure (daemon, k, error);
+    {
+      child_free (child);
+      return install_failure (daemon, k, error);
+    }
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "IPSECD_EVENT", "kernel-installed", "MESSAGE",
                     "Child SA %08x/%08x installed: reqid %08x, %u policies", child->spi_in,
                     child->spi_out, child->reqid, child->n_policies);
   g_hash_table_insert (daemon->children, &child->spi_in, child);
-  g_steal_pointer (&child);
   return NULL;
 }
 
@@ -454,7 +553,7 @@ ipsecd_kernel_remove (IpsecdDaemon *daemon, const IkeKernelRequest *k)
     return;
   g_hash_table_steal (daemon->children, &k->spi_in);
   remove_child (daemon, child);
-  g_free (child);
+  child_free (child);
 }
 
 /* ---- counters ---- */

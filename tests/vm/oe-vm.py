@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """vm suite: opportunistic encryption end to end on a kernel with ESP
-(issue 5's scenarios 1-5 and 7; docs/oe.md).
+(issue 5's scenarios 1-7; docs/oe.md).
 
 On the host it boots the VM (tests/vm/vm.py) and re-runs itself inside with
 --inside.  There: three hosts on one wire; a and b run ipsecd with OE group
@@ -12,13 +12,8 @@ files and no connection at all, c runs nothing.  tshark on the wire judges.
        (the kernel's TcpExtTCPSynRetrans counter).  Then pings: all answered,
        ESP on the wire and no cleartext echo between a and b, and the SAs'
        kernel counters moved on both sides.
-  6.   (only with OE_VM_REKEY=1, not in CI yet) instances rekey their Child
-       SA every few seconds and their IKE SA (oe.conf): a ping every 100 ms
-       across several rekeys should lose nothing.  Measured under TCG on a
-       loaded machine: 147 of 150 answered across 6 Child and 2 IKE rekeys
-       (60 of 150 before the daemon sent answers after installing, kept
-       outbound traffic on the old SA until it is deleted, and followed
-       Child SAs across IKE rekeys); the last losses are not explained yet.
+  6.   instances rekey their Child SA every few seconds and their IKE SA
+       (oe.conf): a ping every 100 ms across the rekeys loses nothing.
   4.   c in private-or-clear (no IKE there): a's negotiation fails within
        the configured retransmissions, a `pass` shunt lets the ping out in
        clear; after the shunt's lifetime the next packet tries OE again.
@@ -52,10 +47,10 @@ REQID_MIN, REQID_MAX = 0x5EC00000, 0x5ECFFFFF
 ECHO = ("0", "8")
 SHUNT_LIFETIME = 10
 REKEY = 6
-# Scenario 6 only with OE_VM_REKEY=1: it fails today (see scenario_rekey).
-WITH_REKEY = bool(os.environ.get("OE_VM_REKEY")) or "--rekey" in sys.argv
-OE_CONF = "[oe]\n" + (f"rekey-time={REKEY}s\nike-rekey-time={2 * REKEY}s\n" if WITH_REKEY
-                      else "") + f"""shunt-lifetime={SHUNT_LIFETIME}s
+OE_CONF = f"""[oe]
+rekey-time={REKEY}s
+ike-rekey-time={2 * REKEY}s
+shunt-lifetime={SHUNT_LIFETIME}s
 retransmit-timeout=0.5s
 retransmit-limit=2
 """
@@ -341,8 +336,7 @@ def inside():
                 db.start(timeout=60)
                 check(bool(da.events("oe-apply")), "start: the OE groups were applied")
                 t_hold = scenario_hold(net, da, db, srv)
-                if WITH_REKEY:
-                    scenario_rekey(net, da, db)
+                scenario_rekey(net, da, db)
                 t_fallback = scenario_fallback(net, da)
                 t_private = scenario_private(net, da)
                 t_block = scenario_clear_block(net, da)
@@ -368,8 +362,7 @@ def main():
     common.require_root()
     ipsecd.require_ipsecd()
     vm.require()
-    vm.run_self(["--inside"] + (["--rekey"] if WITH_REKEY else []),
-                timeout=float(os.environ.get("IPSECD_VM_TIMEOUT", 500)))
+    vm.run_self(["--inside"], timeout=float(os.environ.get("IPSECD_VM_TIMEOUT", 500)))
 
 
 if __name__ == "__main__":
