@@ -200,6 +200,11 @@ xfrm_msg_check_policy (const XfrmPolicy *policy, GError **error)
       && (!xfrm_msg_family_ok (policy->tmpl_src.family)
           || policy->tmpl_dst.family != policy->tmpl_src.family))
     return xfrm_msg_invalid (error, "tunnel template without outer addresses");
+  /* the kernel's template has one family: in transport mode the selector's */
+  if (policy->mode == XFRM_TRANSPORT
+      && ((policy->tmpl_src.family && policy->tmpl_src.family != policy->sel.src.family)
+          || (policy->tmpl_dst.family && policy->tmpl_dst.family != policy->sel.src.family)))
+    return xfrm_msg_invalid (error, "transport template addresses of another family");
   return TRUE;
 }
 
