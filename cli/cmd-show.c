@@ -13,9 +13,9 @@ compare_strings (gconstpointer a, gconstpointer b)
 }
 
 static void
-print_settings (IpsecDbusConnection *conn)
+print_settings (GVariant *conn)
 {
-  GVariant *settings = ipsec_dbus_connection_get_settings (conn);
+  g_autoptr (GVariant) settings = g_variant_lookup_value (conn, "Settings", G_VARIANT_TYPE_VARDICT);
   g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   GVariantIter iter;
   const char *key;
@@ -77,20 +77,25 @@ print_child (GVariant *child)
 }
 
 static void
-print_sa (IpsecDbusSA *sa)
+print_sa (GVariant *sa)
 {
-  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (ipsec_dbus_sa_get_established (sa));
+  g_autoptr (GDateTime) when
+      = g_date_time_new_from_unix_local ((gint64) ipsecctl_property_number (sa, "Established"));
   g_autofree char *when_text = when != NULL ? g_date_time_format (when, "%F %T") : g_strdup ("?");
-  GVariant *children = ipsec_dbus_sa_get_child_sas (sa);
+  g_autoptr (GVariant) children
+      = g_variant_lookup_value (sa, "ChildSAs", G_VARIANT_TYPE ("aa{sv}"));
 
   g_print (_ ("  IKE SA with %s port %u (%s), established %s\n"),
-           ipsec_dbus_sa_get_peer_address (sa), ipsec_dbus_sa_get_peer_port (sa),
-           ipsec_dbus_sa_get_initiator (sa) ? _ ("initiator") : _ ("responder"), when_text);
-  g_print (_ ("    local %s (%s), remote %s (%s), %s\n"), ipsec_dbus_sa_get_local_identity (sa),
-           ipsec_dbus_sa_get_local_auth (sa), ipsec_dbus_sa_get_remote_identity (sa),
-           ipsec_dbus_sa_get_remote_auth (sa),
-           ipsec_dbus_sa_get_authenticated (sa) ? _ ("authenticated") : _ ("anonymous"));
-  g_print (_ ("    IKE %s\n"), ipsec_dbus_sa_get_ike_algorithms (sa));
+           ipsecctl_property_string (sa, "PeerAddress"),
+           (guint) ipsecctl_property_number (sa, "PeerPort"),
+           ipsecctl_property_number (sa, "Initiator") ? _ ("initiator") : _ ("responder"),
+           when_text);
+  g_print (
+      _ ("    local %s (%s), remote %s (%s), %s\n"), ipsecctl_property_string (sa, "LocalIdentity"),
+      ipsecctl_property_string (sa, "LocalAuth"), ipsecctl_property_string (sa, "RemoteIdentity"),
+      ipsecctl_property_string (sa, "RemoteAuth"),
+      ipsecctl_property_number (sa, "Authenticated") ? _ ("authenticated") : _ ("anonymous"));
+  g_print (_ ("    IKE %s\n"), ipsecctl_property_string (sa, "IkeAlgorithms"));
   for (gsize i = 0; children != NULL && i < g_variant_n_children (children); i++)
     {
       g_autoptr (GVariant) child = g_variant_get_child_value (children, i);
@@ -100,55 +105,71 @@ print_sa (IpsecDbusSA *sa)
 }
 
 static void
-print_json (IpsecDbusConnection *conn, GList *sas)
+print_json (GVariant *conn, GPtrArray *sas)
 {
   g_autoptr (GString) out = g_string_new ("{\"connection\":");
 
-  ipsecctl_json_properties (out, G_DBUS_PROXY (conn));
+  ipsecctl_json_dict (out, conn);
   g_string_append (out, ",\"sas\":[");
-  for (GList *l = sas; l != NULL; l = l->next)
+  for (guint i = 0; i < sas->len; i++)
     {
-      if (l != sas)
+      if (i > 0)
         g_string_append_c (out, ',');
-      ipsecctl_json_properties (out, G_DBUS_PROXY (l->data));
+      ipsecctl_json_dict (out, sas->pdata[i]);
     }
   g_print ("%s]}\n", out->str);
 }
 
 static void
-print_human (const IpsecctlOptions *options, IpsecDbusConnection *conn, GList *sas)
+print_human (const IpsecctlOptions *options, GVariant *conn, GPtrArray *sas)
 {
-  g_autofree char *state = ipsecctl_state_text (options, ipsec_dbus_connection_get_state (conn));
-  const char *last_error = ipsec_dbus_connection_get_last_error (conn);
+  g_autofree char *state = ipsecctl_state_text (options, ipsecctl_property_string (conn, "State"));
+  const char *last_error = NULL;
 
-  g_print (_ ("Connection %s: %s\n"), ipsec_dbus_connection_get_name (conn), state);
-  if (last_error != NULL && last_error[0] != '\0')
+  g_print (_ ("Connection %s: %s\n"), ipsecctl_property_string (conn, "Name"), state);
+  if (g_variant_lookup (conn, "LastError", "&s", &last_error) && last_error[0] != '\0')
     g_print (_ ("Last error: %s\n"), last_error);
   print_settings (conn);
-  if (sas != NULL)
+  if (sas->len > 0)
     g_print (_ ("SAs:\n"));
-  for (GList *l = sas; l != NULL; l = l->next)
-    print_sa (l->data);
+  for (guint i = 0; i < sas->len; i++)
+    print_sa (sas->pdata[i]);
+}
+
+/* The properties of the SAs of the connection at PATH (borrowed). */
+static GPtrArray *
+sas_of (IpsecctlObjects *objects, const char *path)
+{
+  GPtrArray *sas = g_ptr_array_new ();
+
+  for (guint i = 0; i < objects->sas->len; i++)
+    {
+      GVariant *sa = g_array_index (objects->sas, IpsecctlObject, i).properties;
+      const char *conn = NULL;
+
+      if (g_variant_lookup (sa, "Connection", "&o", &conn) && g_str_equal (conn, path))
+        g_ptr_array_add (sas, sa);
+    }
+  return sas;
 }
 
 int
 ipsecctl_cmd_show (const IpsecctlOptions *options, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GDBusObjectManager) objects = NULL;
-  g_autoptr (IpsecDbusConnection) conn = NULL;
-  GList *sas;
+  g_autoptr (IpsecctlObjects) objects = NULL;
+  g_autoptr (GPtrArray) sas = NULL;
+  const IpsecctlObject *conn = NULL;
 
   if (argc != 2)
     return ipsecctl_usage ("show", _ ("NAME"));
-  objects = ipsecctl_objects (&error);
-  if (objects == NULL || (conn = ipsecctl_connection (objects, argv[1], &error)) == NULL)
+  objects = ipsecctl_objects_get (&error);
+  if (objects == NULL || (conn = ipsecctl_objects_connection (objects, argv[1], &error)) == NULL)
     return ipsecctl_fail (options, error);
-  sas = ipsecctl_sas_of (objects, g_dbus_proxy_get_object_path (G_DBUS_PROXY (conn)));
+  sas = sas_of (objects, conn->path);
   if (options->json)
-    print_json (conn, sas);
+    print_json (conn->properties, sas);
   else
-    print_human (options, conn, sas);
-  g_list_free_full (sas, g_object_unref);
+    print_human (options, conn->properties, sas);
   return IPSECCTL_EXIT_OK;
 }

@@ -7,11 +7,11 @@
 #include "ipsecctl.h"
 
 static void
-print_json (const IpsecctlOptions *options, IpsecDbusManager *manager, GDBusObjectManager *objects)
+print_json (const IpsecctlOptions *options, GVariant *manager, IpsecctlObjects *objects)
 {
   g_autoptr (GString) out = g_string_new ("{\"daemon\":");
 
-  ipsecctl_json_properties (out, G_DBUS_PROXY (manager));
+  ipsecctl_json_dict (out, manager);
   g_print ("%s,\"connections\":", out->str);
   ipsecctl_print_connections (options, objects);
   /* the connections line ended with a newline; close the object after it */
@@ -22,30 +22,31 @@ int
 ipsecctl_cmd_status (const IpsecctlOptions *options, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GDBusObjectManager) objects = NULL;
-  g_autoptr (IpsecDbusManager) manager = NULL;
+  g_autoptr (IpsecctlObjects) objects = NULL;
+  g_autoptr (GVariant) manager = NULL;
   g_autofree char *established = NULL;
   g_autofree char *failed = NULL;
 
   if (argc > 1)
     return ipsecctl_usage ("status", "");
-  objects = ipsecctl_objects (&error);
-  if (objects == NULL || (manager = ipsecctl_manager (&error)) == NULL)
+  objects = ipsecctl_objects_get (&error);
+  if (objects == NULL || (manager = ipsecctl_manager_properties (&error)) == NULL)
     return ipsecctl_fail (options, error);
   if (options->json)
     {
       print_json (options, manager, objects);
       return IPSECCTL_EXIT_OK;
     }
-  g_print (_ ("ipsecd %s, kernel support: %s\n"), ipsec_dbus_manager_get_version (manager),
-           ipsec_dbus_manager_get_kernel_support (manager));
+  g_print (_ ("ipsecd %s, kernel support: %s\n"), ipsecctl_property_string (manager, "Version"),
+           ipsecctl_property_string (manager, "KernelSupport"));
   /* numbers first: a G_GUINT64_FORMAT inside _() hides the string from xgettext */
-  established
-      = g_strdup_printf ("%" G_GUINT64_FORMAT, ipsec_dbus_manager_get_established_total (manager));
-  failed = g_strdup_printf ("%" G_GUINT64_FORMAT, ipsec_dbus_manager_get_failed_total (manager));
+  established = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                 ipsecctl_property_number (manager, "EstablishedTotal"));
+  failed
+      = g_strdup_printf ("%" G_GUINT64_FORMAT, ipsecctl_property_number (manager, "FailedTotal"));
   g_print (_ ("%u connections, %u IKE SAs up (%s established, %s failed since start)\n\n"),
-           ipsec_dbus_manager_get_connection_count (manager),
-           ipsec_dbus_manager_get_sacount (manager), established, failed);
+           (guint) ipsecctl_property_number (manager, "ConnectionCount"),
+           (guint) ipsecctl_property_number (manager, "SACount"), established, failed);
   ipsecctl_print_connections (options, objects);
   return IPSECCTL_EXIT_OK;
 }

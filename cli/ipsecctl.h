@@ -61,6 +61,39 @@ IpsecDbusConnection *ipsecctl_connection (GDBusObjectManager *objects, const cha
 /* The SA objects of the connection at PATH (new references). */
 GList *ipsecctl_sas_of (GDBusObjectManager *objects, const char *path);
 
+/* One object of the daemon: its path, the properties (a{sv}) of its
+ * Connection or SA interface and a Connection's Name (NULL for an SA), all
+ * owned by the IpsecctlObjects. */
+typedef struct
+{
+  const char *path;
+  GVariant *properties;
+  GVariant *name;
+} IpsecctlObject;
+
+/* The read-only commands' view of the daemon: one GetManagedObjects reply,
+ * without a proxy per object (1,000 proxies cost ~100 ms). */
+typedef struct
+{
+  GVariant *reply;
+  GArray *connections; /* IpsecctlObject, sorted by Name */
+  GArray *sas;         /* IpsecctlObject, oldest (lowest handle) first */
+} IpsecctlObjects;
+
+IpsecctlObjects *ipsecctl_objects_get (GError **error);
+void ipsecctl_objects_free (IpsecctlObjects *objects);
+/* A Connection's Name ("?" when it has none). */
+const char *ipsecctl_object_name (const IpsecctlObject *object);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IpsecctlObjects, ipsecctl_objects_free)
+/* The Connection NAME, or NULL with NotFound. */
+const IpsecctlObject *ipsecctl_objects_connection (IpsecctlObjects *objects, const char *name,
+                                                   GError **error);
+/* The Manager's properties (a{sv}), or NULL with an error. */
+GVariant *ipsecctl_manager_properties (GError **error);
+/* Property KEY of PROPERTIES as a string ("?" when missing) or a number (0). */
+const char *ipsecctl_property_string (GVariant *properties, const char *key);
+guint64 ipsecctl_property_number (GVariant *properties, const char *key);
+
 /* A method call that may need polkit: on a CanObtain denial it retries
  * once with a text agent (pkttyagent), if there is one and a terminal. */
 GVariant *ipsecctl_call (GDBusProxy *proxy, const char *method, GVariant *args, GError **error);
@@ -78,11 +111,13 @@ GVariant *ipsecctl_parse_settings (const char *command, const char *name, int ar
 /* JSON text of VALUE (strings, numbers, booleans, arrays, dictionaries). */
 void ipsecctl_json_value (GString *out, GVariant *value);
 void ipsecctl_json_string (GString *out, const char *text);
-/* The properties of a proxy as one JSON object. */
+/* The properties of a proxy, or of an a{sv}, as one JSON object (keys
+ * sorted, as GDBusProxy sorts its cached property names). */
 void ipsecctl_json_properties (GString *out, GDBusProxy *proxy);
+void ipsecctl_json_dict (GString *out, GVariant *properties);
 
 /* The connections table of list and status (cmd-list.c). */
-void ipsecctl_print_connections (const IpsecctlOptions *options, GDBusObjectManager *objects);
+void ipsecctl_print_connections (const IpsecctlOptions *options, IpsecctlObjects *objects);
 
 /* TEXT in the colour of a state ("up" green, "failed" red, ...). */
 char *ipsecctl_state_text (const IpsecctlOptions *options, const char *state);

@@ -105,6 +105,7 @@ instance_connection (IpsecdDaemon *daemon, const XfrmAddr *local, const XfrmAddr
   g_autofree char *l = xfrm_addr_to_string (local);
   g_autofree char *r = xfrm_addr_to_string (remote);
   g_auto (GStrv) keys = g_key_file_get_keys (daemon->oe->settings, OE_GROUP, NULL, NULL);
+  StoreConnection *conn;
   const char *const fixed[][2] = {
     { "name", name },
     { "local", l },
@@ -126,7 +127,12 @@ instance_connection (IpsecdDaemon *daemon, const XfrmAddr *local, const XfrmAddr
 
       g_key_file_set_string (file, "connection", keys[i], value);
     }
-  return store_connection_parse (daemon->options.config_dir, OE_SETTINGS_FILE, file, NULL, error);
+  conn = store_connection_parse (daemon->options.config_dir, OE_SETTINGS_FILE, file, NULL, error);
+  /* a host pair is protected alike in tunnel mode, which libreswan's OE
+   * answers by default */
+  if (conn != NULL)
+    ike_config_set_accept_tunnel (conn->config, TRUE);
+  return conn;
 }
 
 /* ---- settings: <config-dir>/oe.conf ---- */

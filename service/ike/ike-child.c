@@ -152,11 +152,16 @@ ike_child_read_reply (IkeRx *rx, const IkeProposal *offers, guint n_offers, IkeK
       || sa_p->u.sa.proposals[0].spi_len != 4)
     return FALSE;
   *chosen = sa_p->u.sa.proposals[0];
-  /* §1.3.1: transport mode only when asked, and never silently tunnel. */
+  /* §1.3.1: transport mode only when asked, and tunnel instead only when
+   * the config accepts it. */
   *why = transport ? "the responder chose transport mode, we asked for tunnel"
                    : "the responder refused transport mode";
   if (transport != (k->mode == IKE_MODE_TRANSPORT))
-    return FALSE;
+    {
+      if (transport || rx->sa == NULL || !rx->sa->config->accept_tunnel)
+        return FALSE;
+      k->mode = IKE_MODE_TUNNEL;
+    }
   *why = "the responder's traffic selectors are wider than ours";
   memcpy (local, k->ts_local, sizeof local);
   memcpy (remote, k->ts_remote, sizeof remote);

@@ -276,6 +276,12 @@ ike_config_set_mode (IkeConfig *config, IkeMode mode)
   config->mode = mode;
 }
 
+void
+ike_config_set_accept_tunnel (IkeConfig *config, gboolean accept)
+{
+  config->accept_tunnel = accept;
+}
+
 gboolean
 ike_config_add_ts (IkeConfig *config, gboolean local, const IkeTs *ts, GError **error)
 {

@@ -36,6 +36,7 @@ struct _IkeConfig
   IkeProposalList ike, esp;
   gboolean childless;
   IkeMode mode;
+  gboolean accept_tunnel; /* transport asked, a tunnel answer is fine */
   guint n_ts_local, n_ts_remote;
   IkeTs ts_local[IKE_CONFIG_MAX_TS];
   IkeTs ts_remote[IKE_CONFIG_MAX_TS];

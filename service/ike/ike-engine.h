@@ -186,6 +186,11 @@ void ike_config_set_proposals (IkeConfig *config, const IkeProposalList *ike,
 /* Childless IKE SA (RFC 6023): no Child SA in IKE_AUTH. */
 void ike_config_set_childless (IkeConfig *config, gboolean childless);
 void ike_config_set_mode (IkeConfig *config, IkeMode mode);
+/* With transport mode: a responder that answers in tunnel mode is accepted
+ * (RFC 7296 §1.3.1 leaves it to the initiator), e.g. for a host-to-host
+ * opportunistic SA, where both protect the same packets.  Off by default:
+ * a configured transport mode is never silently a tunnel. */
+void ike_config_set_accept_tunnel (IkeConfig *config, gboolean accept);
 /* Our side's and the peer's selectors (at most IKE_CONFIG_MAX_TS each); none
  * means the address of that end, all protocols and ports. */
 gboolean ike_config_add_ts (IkeConfig *config, gboolean local, const IkeTs *ts, GError **error);

@@ -288,6 +288,28 @@ test_transport_refused (void)
 }
 
 static void
+test_transport_fallback (void)
+{
+  g_autoptr (IkeConfig) a = test_config_psk ("a", "a.example", PSK);
+  g_autoptr (IkeConfig) b = test_config_psk ("b", "b.example", PSK);
+  g_autoptr (TestWire) wire = NULL;
+
+  /* as above, but a accepts a tunnel answer (an OE host pair): both
+   * install the Child SA in tunnel mode */
+  ike_config_set_mode (a, IKE_MODE_TRANSPORT);
+  ike_config_set_accept_tunnel (a, TRUE);
+  wire = test_wire_new (a, b, 1);
+  test_wire_initiate (wire);
+  test_wire_run (wire, RUN);
+  test_assert_children_match (wire);
+  g_assert_null (test_peer_event (&wire->a, IKE_EVENT_CHILD_FAILED));
+  g_assert_cmpint (test_peer_kernel (&wire->a, IKE_KERNEL_INSTALL)->mode, ==, IKE_MODE_TUNNEL);
+  g_assert_cmpint (test_peer_event (&wire->a, IKE_EVENT_CHILD_UP)->mode, ==, IKE_MODE_TUNNEL);
+  g_assert_cmpint (test_peer_kernel (&wire->b, IKE_KERNEL_INSTALL)->mode, ==, IKE_MODE_TUNNEL);
+  g_assert_null (test_peer_kernel (&wire->b, IKE_KERNEL_REMOVE));
+}
+
+static void
 test_childless (void)
 {
   g_autoptr (IkeConfig) a = test_config_psk ("a", "a.example", PSK);
@@ -323,6 +345,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/child/no-proposal-chosen", test_child_no_proposal);
   g_test_add_func ("/engine/child/transport", test_transport);
   g_test_add_func ("/engine/child/transport-refused", test_transport_refused);
+  g_test_add_func ("/engine/child/transport-fallback", test_transport_fallback);
   g_test_add_func ("/engine/child/childless", test_childless);
   status = g_test_run ();
   NSS_Shutdown ();

@@ -32,6 +32,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 
 import common
@@ -382,6 +383,12 @@ swanctl {{
         self.proc = None
         return status
 
+    def kill(self):
+        """SIGKILL charon (by its pid): it vanishes without a Delete."""
+        if self.proc is not None:
+            self.host.stop(self.proc, grace=0, sig=signal.SIGKILL)
+            self.proc = None
+
     def add_credentials(self, cert=None, key=None, cas=()):
         """Copy PEM files into swanctl's folders (loaded by the next
         load()): CERT our certificate (x509/), KEY its private key
@@ -433,6 +440,43 @@ connections {{
 		}}
 {extra}
 	}}
+}}
+"""
+
+    @staticmethod
+    def cert_child_conn(name, local, remote, cert, local_id, remote_id,
+                        family=4, mode="transport", esp="aes256gcm16",
+                        proposals=AEAD_IKE_PROPOSAL[0]):
+        """swanctl.conf text: like cert_conn() (certificates both ways,
+        LOCAL_ID and REMOTE_ID required here) but with one Child SA, also
+        named NAME, between the two addresses: MODE, ESP proposals ESP."""
+        lo, re_ = local.address(family), remote.address(family)
+        return f"""\
+connections {{
+\t{name} {{
+\t\tversion = 2
+\t\tlocal_addrs = {lo}
+\t\tremote_addrs = {re_}
+\t\tproposals = {proposals}
+\t\tencap = no
+\t\tmobike = no
+\t\tfragmentation = yes
+\t\tlocal {{
+\t\t\tauth = pubkey
+\t\t\tcerts = {cert}
+\t\t\tid = "{local_id}"
+\t\t}}
+\t\tremote {{
+\t\t\tauth = pubkey
+\t\t\tid = "{remote_id}"
+\t\t}}
+\t\tchildren {{
+\t\t\t{name} {{
+\t\t\t\tmode = {mode}
+\t\t\t\tesp_proposals = {esp}
+\t\t\t}}
+\t\t}}
+\t}}
 }}
 """
 
@@ -764,6 +808,19 @@ exec /usr/libexec/ipsec/pluto "$@"
         self.proc = None
         return status
 
+    def kill(self):
+        """SIGKILL pluto (by its pid; `unshare` and `sh` exec it): it
+        vanishes without a Delete."""
+        if self.proc is not None:
+            self.host.stop(self.proc, grace=0, sig=signal.SIGKILL)
+            self.proc = None
+
+    def rekey_ike(self, name):
+        """whack --rekey-ike for connection NAME, in the background: pluto
+        sends CREATE_CHILD_SA for a new IKE SA, then deletes the old one."""
+        return self.whack("--name", name, "--rekey-ike", "--asynchronous",
+                          check=False).returncode == 0
+
     @staticmethod
     def cert_conn(name, local, remote, cert, local_id="%fromcert",
                   remote_id="%fromcert", authby="rsasig", family=4,
@@ -856,3 +913,48 @@ conn {name}
 \tkeyingtries=1
 \t{extra}
 """
+
+    # --- opportunistic encryption (libreswan's "OE" groups) -------------
+
+    OE_GROUPS = ("private-or-clear", "clear-or-private", "private", "clear",
+                 "block")
+
+    @staticmethod
+    def oe_conns(local, mode="transport", family=4):
+        """ipsec.conf text: libreswan's opportunistic conns with NULL
+        authentication, as its oe-authnull.conf example has them, for Host
+        LOCAL: `private-or-clear` (trap; hold while negotiating, clear on
+        failure) and `clear-or-private` (answer only).  Differences: left=
+        is LOCAL's address (a test namespace has no %defaultroute), no
+        updown script, and TYPE MODE: the example's tunnel mode refuses
+        the transport mode an ipsecd initiator asks for (docs/interop.md)."""
+        common_keys = f"""\
+\ttype={mode}
+\tauthby=null
+\tleftid=%null
+\trightid=%null
+\tleft={local.address(family)}
+\tright=%opportunisticgroup
+\tnegotiationshunt=hold
+\tfailureshunt=passthrough
+\tikev2=insist
+\tleftupdown=""
+\tkeyingtries=1
+"""
+        return (f"conn private-or-clear\n{common_keys}\tauto=ondemand\n"
+                f"\tretransmit-timeout=10s\n\n"
+                f"conn clear-or-private\n{common_keys}\tauto=add\n")
+
+    def load_oe(self, groups, mode="transport", family=4):
+        """Opportunistic encryption in a running pluto: GROUPS {group:
+        [CIDR lines]} into <ipsec.d>/policies/ (groups not named empty),
+        the oe_conns() added, the groups read (whack --listen) and the
+        private-or-clear trap policies installed (whack --route)."""
+        folder = os.path.join(self.ipsecdir, "policies")
+        os.makedirs(folder, exist_ok=True)
+        for group in self.OE_GROUPS:
+            with open(os.path.join(folder, group), "w") as f:
+                f.write("".join(f"{line}\n" for line in groups.get(group, [])))
+        self.load(self.oe_conns(self.host, mode=mode, family=family))
+        self.whack("--listen")
+        self.whack("--name", "private-or-clear", "--route")
