@@ -312,6 +312,9 @@ log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
     ipsecd_kernel_ike_rekeyed (daemon, ev->ike_replaces, ev->sa);
   if (ev->kind == IKE_EVENT_IKE_UP)
     sa->up = TRUE;
+  if (ev->kind == IKE_EVENT_IKE_DOWN && ev->peer_gone && ev->action == IKE_PEER_GONE_RESTART
+      && sa->name != NULL)
+    ipsecd_daemon_restart_later (daemon, sa->name);
   if (ev->kind == IKE_EVENT_IKE_FAILED || ev->kind == IKE_EVENT_IKE_DOWN)
     ipsecd_daemon_sa_gone (daemon, ev->sa);
 }

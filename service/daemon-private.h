@@ -45,6 +45,8 @@ struct _IpsecdDaemon
   const struct sockaddr_storage *current_peer;
   guint stop_timer;
   gboolean stopping;
+  GPtrArray *restarts; /* connection names: dpd-action=restart, at restart_idle */
+  guint restart_idle;
   /* --bus (daemon-bus.c); NULL with --bus=none */
   BusService *bus;
   GHashTable *child_ts; /* spi_in → (local-ts, remote-ts) until its child-up */
@@ -59,6 +61,10 @@ typedef struct
   guint32 spi_in;
   const char *reason; /* static or translated: not freed */
 } IpsecdFailedInstall;
+
+/* daemon.c: initiate connection NAME again soon (its peer is gone and its
+ * dpd-action is restart), outside the drain that reported it. */
+void ipsecd_daemon_restart_later (IpsecdDaemon *daemon, const char *name);
 
 /* daemon-output.c */
 void ipsecd_daemon_drain (IpsecdDaemon *daemon);

@@ -338,6 +338,39 @@ ipsecd_daemon_sa_gone (IpsecdDaemon *daemon, IkeSaHandle handle)
     g_main_loop_quit (daemon->loop);
 }
 
+/* Initiating drains the engine's outputs, so it waits until the drain
+ * that reported the peer gone is over. */
+static gboolean
+on_restart (gpointer user_data)
+{
+  IpsecdDaemon *daemon = user_data;
+  g_autoptr (GPtrArray) names = g_steal_pointer (&daemon->restarts);
+
+  daemon->restart_idle = 0;
+  for (guint i = 0; i < names->len && !daemon->stopping; i++)
+    for (guint j = 0; j < daemon->connections->len; j++)
+      {
+        StoreConnection *conn = g_ptr_array_index (daemon->connections, j);
+
+        /* a connection without a peer address waits for the peer */
+        if (g_str_equal (conn->name, g_ptr_array_index (names, i)) && conn->remote.ss_family != 0)
+          ipsecd_daemon_initiate (daemon, conn, NULL);
+      }
+  return G_SOURCE_REMOVE;
+}
+
+void
+ipsecd_daemon_restart_later (IpsecdDaemon *daemon, const char *name)
+{
+  if (daemon->stopping)
+    return;
+  if (daemon->restarts == NULL)
+    daemon->restarts = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (daemon->restarts, g_strdup (name));
+  if (daemon->restart_idle == 0)
+    daemon->restart_idle = g_idle_add (on_restart, daemon);
+}
+
 static gboolean
 on_stop_grace (gpointer user_data)
 {
@@ -477,6 +510,9 @@ ipsecd_daemon_free (IpsecdDaemon *daemon)
     g_source_remove (daemon->timer);
   if (daemon->stop_timer != 0)
     g_source_remove (daemon->stop_timer);
+  if (daemon->restart_idle != 0)
+    g_source_remove (daemon->restart_idle);
+  g_clear_pointer (&daemon->restarts, g_ptr_array_unref);
   ipsecd_daemon_bus_stop (daemon);
   g_clear_pointer (&daemon->io, net_io_free);
   g_clear_pointer (&daemon->engine, ike_engine_free);

@@ -32,6 +32,7 @@ static const char *const known_keys[] = {
   "remote-ts",
   "auto",
   "dpd-delay",
+  "dpd-action",
   "retransmit-timeout",
   "retransmit-limit",
   "rekey-time",
@@ -516,9 +517,13 @@ load_timers (Loader *l, GError **error)
   g_autofree char *limit_text = get (l, "retransmit-limit");
   guint64 limit = 5;
   gint64 base, dpd;
+  gboolean restart;
 
+  /* libreswan's dpdaction names; its "hold" needs a trap policy, which
+   * ipsecd puts in place only for opportunistic encryption */
   if (!load_duration (l, "retransmit-timeout", 500 * G_TIME_SPAN_MILLISECOND, &base, error)
-      || !load_duration (l, "dpd-delay", 0, &dpd, error))
+      || !load_duration (l, "dpd-delay", 0, &dpd, error)
+      || !load_choice (l, "dpd-action", "clear", "restart", &restart, error))
     return FALSE;
   if (base < 10 * G_TIME_SPAN_MILLISECOND)
     return bad_key (l, "retransmit-timeout", error, _ ("must be at least 10ms"));
@@ -526,7 +531,7 @@ load_timers (Loader *l, GError **error)
     return bad_key (l, "retransmit-limit", error, _ ("“%s” is not a number from 0 to 20"),
                     limit_text);
   ike_config_set_retransmit (l->conn->config, base, (guint) limit);
-  ike_config_set_dpd (l->conn->config, dpd, IKE_PEER_GONE_CLEAR);
+  ike_config_set_dpd (l->conn->config, dpd, restart ? IKE_PEER_GONE_RESTART : IKE_PEER_GONE_CLEAR);
   return TRUE;
 }
 
