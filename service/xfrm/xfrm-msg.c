@@ -200,6 +200,8 @@ xfrm_msg_check_policy (const XfrmPolicy *policy, GError **error)
       && (!xfrm_msg_family_ok (policy->tmpl_src.family)
           || policy->tmpl_dst.family != policy->tmpl_src.family))
     return xfrm_msg_invalid (error, "tunnel template without outer addresses");
+  if (policy->mode != XFRM_TRANSPORT && policy->mode != XFRM_TUNNEL)
+    return xfrm_msg_invalid (error, "template mode");
   /* the kernel's template has one family: in transport mode the selector's */
   if (policy->mode == XFRM_TRANSPORT
       && ((policy->tmpl_src.family && policy->tmpl_src.family != policy->sel.src.family)
