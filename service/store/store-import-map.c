@@ -620,6 +620,17 @@ map_duration (Mapper *m, const char *key, const char *store_key, gboolean bare_m
   set (m, store_key, text);
 }
 
+/* dpdaction=restart has an equivalent; clear is the default and hold is
+ * reported with the other keys (store-import-rules.c). */
+static void
+map_dpd_action (Mapper *m)
+{
+  const ImportKv *kv = kv_of (m, "dpdaction");
+
+  if (kv != NULL && g_str_equal (kv->value, "restart"))
+    set (m, "dpd-action", take (m, "dpdaction"));
+}
+
 /* ---- keys read last: equivalent values, notes and refusals ---- */
 
 static void
@@ -704,7 +715,13 @@ map_keys (Mapper *m, StoreImportIsLocalFunc is_local, gpointer user_data)
   else
     map_proposal (m, "phase2alg", "esp", IKE_PROTO_ESP);
   map_duration (m, "dpddelay", "dpd-delay", FALSE);
+  map_dpd_action (m);
   map_duration (m, "retransmit-interval", "retransmit-timeout", TRUE);
+  /* libreswan's lifetimes are the hard ones; ipsecd rekeys 10 % before */
+  map_duration (m, "ikelifetime", "ike-life-time", FALSE);
+  map_duration (m, "salifetime", "life-time", FALSE);
+  map_duration (m, "lifetime", "life-time", FALSE);
+  map_duration (m, "keylife", "life-time", FALSE);
   report_unread (m);
 }
 
