@@ -131,8 +131,17 @@ check_shape (Loader *l, GError **error)
       return FALSE;
     }
   for (guint i = 0; keys[i] != NULL; i++)
-    if (!g_strv_contains (known_keys, keys[i]))
-      return bad_key (l, keys[i], error, _ ("unknown key (see ipsecd.conf(5))"));
+    {
+      g_autofree char *raw = g_key_file_get_value (l->file, GROUP, keys[i], NULL);
+
+      if (!g_strv_contains (known_keys, keys[i]))
+        return bad_key (l, keys[i], error, _ ("unknown key (see ipsecd.conf(5))"));
+      /* no value needs one, and a stray one (a lone CR at the end of the
+       * file) would not survive writing the file back */
+      for (const char *p = raw; p != NULL && *p != '\0'; p++)
+        if (g_ascii_iscntrl (*p) && *p != '\t')
+          return bad_key (l, keys[i], error, _ ("a control character in the value"));
+    }
   return TRUE;
 }
 
