@@ -103,34 +103,9 @@ class StrongSwan:
         # identities of its own, or it would reuse an IKE SA it has)
         lid, rid = identities(conn, local, remote, family,
                               "fqdn" if style == "null" else style)
-        self.d.load(f"""\
-connections {{
-\t{conn} {{
-\t\tversion = 2
-\t\tlocal_addrs = {local_addr}
-\t\tremote_addrs = {remote.address(family)}
-\t\tproposals = {ike}
-\t\tchildless = force
-\t\tencap = no
-\t\tmobike = no
-\t\tlocal {{
-\t\t\tauth = psk
-\t\t\tid = {lid}
-\t\t}}
-\t\tremote {{
-\t\t\tauth = psk
-\t\t\tid = {rid}
-\t\t}}
-\t}}
-}}
-secrets {{
-\tike-{conn} {{
-\t\tid-local = {lid}
-\t\tid-remote = {rid}
-\t\tsecret = "{key}"
-\t}}
-}}
-""", name=conn)
+        self.d.load(Charon.psk_conn(conn, local, remote, key, family, proposals=ike,
+                                    local_id=lid, remote_id=rid, local_addrs=local_addr),
+                    name=conn)
 
     def initiate(self, conn):
         # returns when the IKE SA is up or has failed

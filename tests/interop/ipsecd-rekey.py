@@ -94,34 +94,8 @@ class StrongSwan:
 
     def add(self, conn, a, b, key, ike):
         lid, rid = ids(conn, b, a)
-        self.confs[conn] = f"""\
-connections {{
-\t{conn} {{
-\t\tversion = 2
-\t\tlocal_addrs = {b.ip4}
-\t\tremote_addrs = {a.ip4}
-\t\tproposals = {ike}
-\t\tchildless = force
-\t\tencap = no
-\t\tmobike = no
-\t\tlocal {{
-\t\t\tauth = psk
-\t\t\tid = {lid}
-\t\t}}
-\t\tremote {{
-\t\t\tauth = psk
-\t\t\tid = {rid}
-\t\t}}
-\t}}
-}}
-secrets {{
-\tike-{conn} {{
-\t\tid-local = {lid}
-\t\tid-remote = {rid}
-\t\tsecret = "{key}"
-\t}}
-}}
-"""
+        self.confs[conn] = Charon.psk_conn(conn, b, a, key, proposals=ike, local_id=lid,
+                                           remote_id=rid)
         self.d.load(self.confs[conn], name=conn)
 
     def remove(self, conn):

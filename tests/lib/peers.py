@@ -482,13 +482,16 @@ connections {{
 
     @staticmethod
     def psk_conn(name, local, remote, psk, family=4, childless=True,
-                 proposals=DEFAULT_IKE_PROPOSAL[0], extra=""):
+                 proposals=DEFAULT_IKE_PROPOSAL[0], extra="", local_id=None,
+                 remote_id=None, local_addrs=None):
         """swanctl.conf text: IKEv2 host-to-host PSK connection NAME from
-        Host LOCAL to Host REMOTE, identities = addresses, no children
-        (childless = force) unless CHILDLESS is false.  CHILDLESS "allow":
-        no children either, but a peer that cannot do without (libreswan
-        4.10 initiating) gets its IKE SA, its Child SA refused."""
+        Host LOCAL to Host REMOTE, identities = addresses (or LOCAL_ID and
+        REMOTE_ID), no children (childless = force) unless CHILDLESS is
+        false.  CHILDLESS "allow": no children either, but a peer that
+        cannot do without (libreswan 4.10 initiating) gets its IKE SA, its
+        Child SA refused.  LOCAL_ADDRS replaces LOCAL's address (%any)."""
         lo, re_ = local.address(family), remote.address(family)
+        lid, rid = local_id or lo, remote_id or re_
         mode = {True: "force", False: "allow"}.get(childless, childless)
         child = "" if childless else f"""
 		children {{
@@ -501,7 +504,7 @@ connections {{
 connections {{
 	{name} {{
 		version = 2
-		local_addrs = {lo}
+		local_addrs = {local_addrs or lo}
 		remote_addrs = {re_}
 		proposals = {proposals}
 		childless = {mode}
@@ -510,19 +513,19 @@ connections {{
 		fragmentation = yes
 		local {{
 			auth = psk
-			id = {lo}
+			id = {lid}
 		}}
 		remote {{
 			auth = psk
-			id = {re_}
+			id = {rid}
 		}}{child}
 {extra}
 	}}
 }}
 secrets {{
 	ike-{name} {{
-		id-local = {lo}
-		id-remote = {re_}
+		id-local = {lid}
+		id-remote = {rid}
 		secret = "{psk}"
 	}}
 }}
