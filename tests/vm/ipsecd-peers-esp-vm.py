@@ -387,6 +387,16 @@ def spis_of(ev):
     return int(ev.get("IPSECD_SPI_IN", "0"), 16), int(ev.get("IPSECD_SPI_OUT", "0"), 16)
 
 
+def wait_peer_sas(net, spis, timeout=30):
+    """Until both SAs are in the peer's kernel: a responder's child-up
+    comes before the initiating peer has read the answer and installed its
+    half, and a ping sent in between is lost by design."""
+    b = net.hosts[1]
+    want = {f"0x{spi:08x}" for spi in spis}
+    netns.wait_for(lambda: want <= set(re.findall(r"spi (0x[0-9a-f]+)", b.ip("xfrm", "state"))),
+                   timeout=timeout, interval=0.1, what="the peer's Child SAs in its kernel")
+
+
 def check_kernels(net, label, spis, packets):
     """Both hosts hold both SPIs, each having counted PACKETS at least; ours
     carry our reqid.  Returns host a's table."""
@@ -515,6 +525,7 @@ def run_case(case, net, kind, windows):
                   f"{label}: ipsecd child-up as {initiator == 'ipsecd' and 'initiator' or 'responder'}"
                   f": {up['message']}")
             spis = spis_of(up)
+            wait_peer_sas(net, spis)
             protected = pings(pair)
             check(protected[0] == PINGS and protected[1] == PINGS,
                   f"{label}: {protected[0]}+{protected[1]}/{2 * PINGS} pings answered "
