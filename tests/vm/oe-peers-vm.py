@@ -260,7 +260,9 @@ def oe_case(net, case, windows):
         windows.append((label, t0, time.time(), spis))
         check_kernels(net, label, spis, mode)
         states = pluto.showstates()
-        check(len(pluto_children(states)) == 1
+        # at least one: pluto may hold a second, idle instance Child SA of its
+        # own ACQUIRE (seen once in CI); ours must be there
+        check(len(pluto_children(states)) >= 1
               and f"esp.{spis[0]:08x}@{a.ip4}" in states
               and f"esp.{spis[1]:08x}@{b.ip4}" in states,
               f"{label}: pluto's private-or-clear instance has the Child SA "
