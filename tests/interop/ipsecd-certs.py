@@ -43,7 +43,7 @@ ipsecd.require_ipsecd()
 
 from ipsecd import (IKE_AUTH, IKE_SA_INIT, Checks, Ipsecd,  # noqa: E402
                     exchange_seen)
-from netns import Network, wait_for  # noqa: E402
+from netns import Network  # noqa: E402
 from peers import Charon, PeerError, Pluto, nss_run  # noqa: E402
 
 P12_PASSWORD = "ipsecd-test"
@@ -341,19 +341,9 @@ def bring_up(net, d, peer, role, case):
     with net.capture("udp port 500 or udp port 4500") as cap:
         mark = d.reload()
         d.wait_event("reload", since=mark)
-        if role == "responder":
-            peer.initiate(conn)
-        try:
-            rec = d.wait_any(("ike-up", "ike-failed"), connection=conn,
-                             since=mark, timeout=EVENT_TIMEOUT)
-        except TimeoutError:
-            rec = None
-        if rec and rec["IPSECD_EVENT"] == "ike-up":
-            try:
-                wait_for(lambda: peer.established(conn), timeout=5,
-                         what=f"{peer.name} {conn} established")
-            except TimeoutError:
-                pass
+        rec = d.await_ike(conn, mark, EVENT_TIMEOUT,
+                          initiate=(lambda: peer.initiate(conn)) if role == "responder" else None,
+                          peer_up=lambda: peer.established(conn))
     return conn, rec, cap, time.monotonic() - started
 
 

@@ -223,19 +223,9 @@ def bring_up(net, d, peer, conn, family, suite, role, style, key=None,
     with net.capture("udp port 500 or udp port 4500") as cap:
         mark = d.reload()
         d.wait_event("reload", since=mark)
-        if role == "responder":
-            peer.initiate(conn)
-        try:
-            rec = d.wait_any(("ike-up", "ike-failed"), connection=conn,
-                             since=mark, timeout=EVENT_TIMEOUT)
-        except TimeoutError:
-            rec = None
-        if rec and rec["IPSECD_EVENT"] == "ike-up":
-            try:
-                wait_for(lambda: peer.established(conn), timeout=5,
-                         what=f"{peer.name} {conn} established")
-            except TimeoutError:
-                pass
+        rec = d.await_ike(conn, mark, EVENT_TIMEOUT,
+                          initiate=(lambda: peer.initiate(conn)) if role == "responder" else None,
+                          peer_up=lambda: peer.established(conn))
     return rec, cap
 
 

@@ -228,23 +228,14 @@ def bring_up(net, d, peer, conn, role, suite=GCM, **extra):
     """Configure CONN and start it from ROLE's side; returns ipsecd's
     ike-up record (None on failure, reported)."""
     mark = configure(net, d, peer, conn, role, suite, **extra)
-    if role == "responder":
-        peer.initiate(conn)
-    try:
-        rec = d.wait_any(("ike-up", "ike-failed"), connection=conn,
-                         since=mark, timeout=EVENT_TIMEOUT)
-    except TimeoutError:
-        rec = None
+    rec = d.await_ike(conn, mark, EVENT_TIMEOUT,
+                      initiate=(lambda: peer.initiate(conn)) if role == "responder" else None,
+                      peer_up=lambda: len(peer.sas(conn)) == 1)
     up = rec is not None and rec["IPSECD_EVENT"] == "ike-up"
     check(up, f"{conn}: ipsecd logged ike-up as {role}: "
           f"{rec['message'] if rec else 'nothing'}")
     if not up:
         return None
-    try:
-        wait_for(lambda: len(peer.sas(conn)) == 1, timeout=5,
-                 what=f"{peer.name} {conn} established")
-    except TimeoutError:
-        pass
     check(len(peer.sas(conn)) == 1, f"{conn}: {peer.name} has one IKE SA")
     return rec
 

@@ -235,6 +235,26 @@ class Ipsecd:
         return wait_for(seen, timeout=timeout,
                         what=f"ipsecd event in {events}")
 
+    def await_ike(self, conn, since, timeout, initiate=None, peer_up=None):
+        """CONN's first ike-up or ike-failed record after log mark SINCE,
+        None after TIMEOUT.  INITIATE (when ipsecd responds: the peer
+        starting it) is called first; after an ike-up, PEER_UP () is waited
+        for up to 5 s, so that the peer's side is up too (not required:
+        the caller checks what it needs)."""
+        if initiate is not None:
+            initiate()
+        try:
+            rec = self.wait_any(("ike-up", "ike-failed"), connection=conn,
+                                since=since, timeout=timeout)
+        except TimeoutError:
+            return None
+        if rec["IPSECD_EVENT"] == "ike-up" and peer_up is not None:
+            try:
+                wait_for(peer_up, timeout=5, what=f"{conn} up at the peer")
+            except TimeoutError:
+                pass
+        return rec
+
     def kernel_records(self):
         """The --record-kernel JSON lines, as dicts."""
         try:
