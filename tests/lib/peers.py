@@ -408,18 +408,27 @@ swanctl {{
     @staticmethod
     def cert_conn(name, local, remote, cert, local_id=None, remote_id=None,
                   family=4, proposals=DEFAULT_IKE_PROPOSAL[0],
-                  send_cert=None, extra=""):
+                  send_cert=None, extra="", child=None):
         """swanctl.conf text: IKEv2 host-to-host connection NAME with
         certificate authentication both ways, childless.  CERT: our
         certificate's file name in x509/ (add_credentials()).  LOCAL_ID
         (default: the certificate's subject DN) and REMOTE_ID (default:
         any identity the peer's certificate names, from any CA in
-        x509ca/) in swanctl syntax; DNs are quoted here."""
+        x509ca/) in swanctl syntax; DNs are quoted here.  CHILD: (mode,
+        ESP proposals) of one Child SA, also named NAME, between the two
+        addresses, instead of childless."""
         lo, re_ = local.address(family), remote.address(family)
 
         def ident(value):
             return f'\n\t\t\tid = "{value}"' if value else ""
         send = f"\n\t\t\tsend_cert = {send_cert}" if send_cert else ""
+        children = "\t\tchildless = force" if child is None else f"""\
+\t\tchildren {{
+\t\t\t{name} {{
+\t\t\t\tmode = {child[0]}
+\t\t\t\tesp_proposals = {child[1]}
+\t\t\t}}
+\t\t}}"""
         return f"""\
 connections {{
 	{name} {{
@@ -427,7 +436,7 @@ connections {{
 		local_addrs = {lo}
 		remote_addrs = {re_}
 		proposals = {proposals}
-		childless = force
+{children}
 		encap = no
 		mobike = no
 		fragmentation = yes
@@ -450,35 +459,8 @@ connections {{
         """swanctl.conf text: like cert_conn() (certificates both ways,
         LOCAL_ID and REMOTE_ID required here) but with one Child SA, also
         named NAME, between the two addresses: MODE, ESP proposals ESP."""
-        lo, re_ = local.address(family), remote.address(family)
-        return f"""\
-connections {{
-\t{name} {{
-\t\tversion = 2
-\t\tlocal_addrs = {lo}
-\t\tremote_addrs = {re_}
-\t\tproposals = {proposals}
-\t\tencap = no
-\t\tmobike = no
-\t\tfragmentation = yes
-\t\tlocal {{
-\t\t\tauth = pubkey
-\t\t\tcerts = {cert}
-\t\t\tid = "{local_id}"
-\t\t}}
-\t\tremote {{
-\t\t\tauth = pubkey
-\t\t\tid = "{remote_id}"
-\t\t}}
-\t\tchildren {{
-\t\t\t{name} {{
-\t\t\t\tmode = {mode}
-\t\t\t\tesp_proposals = {esp}
-\t\t\t}}
-\t\t}}
-\t}}
-}}
-"""
+        return Charon.cert_conn(name, local, remote, cert, local_id, remote_id, family,
+                                proposals, child=(mode, esp))
 
     @staticmethod
     def psk_conn(name, local, remote, psk, family=4, childless=True,
