@@ -168,6 +168,7 @@ struct _IkeSa
   guint nat_local : 1;
   guint nat_remote : 1;
   guint authenticated : 1;
+  guint counted : 1; /* in ike_engine_live_sas() of its config */
   IkeSuite suite;
   IkeCipher *c_out, *c_in;
   PK11SymKey *sk_d;
@@ -271,6 +272,8 @@ gboolean ike_engine_wall_time (IkeEngine *engine, gint64 *wall_us);
 void ike_engine_begin (IkeEngine *engine, gint64 now);
 /* The SA is DEAD: unlink it now, free it when the current input returns. */
 void ike_engine_bury (IkeEngine *engine, IkeSa *sa);
+void ike_engine_count_sa (IkeEngine *engine, IkeSa *sa, gboolean live);
+guint ike_engine_live_sas (IkeEngine *engine, IkeConfig *config);
 /* The address bytes (4 or 16) and port of @addr; NULL for other families. */
 const guint8 *ike_addr_bytes (const struct sockaddr_storage *addr, gsize *len, guint16 *port);
 

@@ -29,6 +29,7 @@ struct _IkeEngine
   GHashTable *by_spi_i;  /* responder: peer's SPIi → IkeSa from its IKE_SA_INIT */
   GPtrArray *dead;       /* DEAD SAs, freed after the current input */
   IkeTimers *timers;     /* deadlines of by_handle's SAs */
+  GHashTable *live;      /* IkeConfig → number of its counted SAs */
   GQueue outputs;        /* IkeOutput */
   IkeSaHandle last_handle;
   guint cookie_threshold, half_open_max;
@@ -61,6 +62,7 @@ ike_engine_new (IkeConfigLookupFunc lookup, gpointer user_data, GError **error)
   engine->by_spi_i = g_hash_table_new (g_int64_hash, g_int64_equal);
   engine->dead = g_ptr_array_new_with_free_func ((GDestroyNotify) ike_sa_free);
   engine->timers = ike_timers_new ();
+  engine->live = g_hash_table_new (NULL, NULL);
   g_queue_init (&engine->outputs);
   engine->cookie_threshold = DEFAULT_COOKIE_THRESHOLD;
   engine->half_open_max = DEFAULT_HALF_OPEN_MAX;
@@ -87,6 +89,7 @@ ike_engine_free (IkeEngine *engine)
   g_ptr_array_unref (engine->dead);
   ike_timers_free (engine->timers);
   g_queue_clear_full (&engine->outputs, output_free);
+  g_hash_table_destroy (engine->live);
   ike_memzero (engine->secret, sizeof engine->secret);
   ike_memzero (engine->old_secret, sizeof engine->old_secret);
   g_free (engine);
@@ -411,9 +414,35 @@ ike_engine_foreach_sa (IkeEngine *engine, void (*func) (IkeSa *sa, gpointer data
       func (all->pdata[i], data);
 }
 
+/* Each config's live SAs (neither tombstones nor buried) are counted, so
+ * that INITIAL_CONTACT's "no other SA with this peer" is a lookup rather
+ * than a walk over every SA for each initiation. */
+void
+ike_engine_count_sa (IkeEngine *engine, IkeSa *sa, gboolean live)
+{
+  guint n;
+
+  if (sa->config == NULL || sa->counted == live)
+    return;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (engine->live, sa->config));
+  n = live ? n + 1 : n - 1;
+  if (n == 0)
+    g_hash_table_remove (engine->live, sa->config);
+  else
+    g_hash_table_insert (engine->live, sa->config, GUINT_TO_POINTER (n));
+  sa->counted = live;
+}
+
+guint
+ike_engine_live_sas (IkeEngine *engine, IkeConfig *config)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (engine->live, config));
+}
+
 void
 ike_engine_bury (IkeEngine *engine, IkeSa *sa)
 {
+  ike_engine_count_sa (engine, sa, FALSE);
   ike_engine_register_half_open (engine, sa, FALSE);
   if (g_hash_table_lookup (engine->by_spi_i, &sa->spi_i) == sa)
     g_hash_table_remove (engine->by_spi_i, &sa->spi_i);

@@ -140,30 +140,12 @@ established (IkeSa *sa, gint64 now)
   ike_sa_handshake_free (sa);
 }
 
-typedef struct
-{
-  IkeSa *sa;
-  gboolean other;
-} SameConfig;
-
-static void
-same_config (IkeSa *other, gpointer data)
-{
-  SameConfig *same = data;
-
-  if (other != same->sa && other->config == same->sa->config && other->state != IKE_STATE_TOMBSTONE)
-    same->other = TRUE;
-}
-
 /* INITIAL_CONTACT (§2.4) says we hold no other SA with the peer: true when
- * no other SA of this connection exists. */
+ * no other live SA of this connection exists. */
 static gboolean
 first_contact (IkeSa *sa)
 {
-  SameConfig same = { sa, FALSE };
-
-  ike_engine_foreach_sa (sa->engine, same_config, &same);
-  return !same.other;
+  return ike_engine_live_sas (sa->engine, sa->config) == (sa->counted ? 1u : 0u);
 }
 
 /* ---- Initiator ---- */

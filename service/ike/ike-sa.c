@@ -54,6 +54,7 @@ ike_sa_handshake_free (IkeSa *sa)
 void
 ike_sa_free (IkeSa *sa)
 {
+  ike_engine_count_sa (sa->engine, sa, FALSE);
   ike_sa_handshake_free (sa);
   g_clear_pointer (&sa->c_out, ike_cipher_free);
   g_clear_pointer (&sa->c_in, ike_cipher_free);
@@ -73,8 +74,11 @@ void
 ike_sa_set_config (IkeSa *sa, IkeConfig *config)
 {
   ike_config_ref (config);
+  ike_engine_count_sa (sa->engine, sa, FALSE);
   g_clear_pointer (&sa->config, ike_config_unref);
   sa->config = config;
+  ike_engine_count_sa (sa->engine, sa,
+                       sa->state != IKE_STATE_TOMBSTONE && sa->state != IKE_STATE_DEAD);
 }
 
 void
@@ -377,6 +381,7 @@ ike_sa_tombstone (IkeSa *sa, const char *reason, guint16 notify)
              sa->config != NULL ? sa->config->name : "no config", reason);
   sa_event (sa, IKE_EVENT_IKE_FAILED, reason, notify, FALSE);
   ike_engine_register_half_open (sa->engine, sa, FALSE);
+  ike_engine_count_sa (sa->engine, sa, FALSE);
   ike_sa_handshake_free (sa);
   g_clear_pointer (&sa->c_in, ike_cipher_free);
   g_clear_pointer (&sa->c_out, ike_cipher_free);
