@@ -54,8 +54,10 @@ ike_child_derive (IkeSa *sa, IkeKernelRequest *k, gboolean exch_initiator, PK11S
 {
   g_auto (IkeChildKeys) keys = { 0 };
   IkeCipherSpec spec = { k->esp.encr, k->esp.key_bits, k->esp.integ };
+  g_autoptr (PK11SymKey) sk_d = ike_sa_sk_d (sa, error);
 
-  if (!ike_child_keys_derive (&keys, sa->suite.prf, &spec, sa->sk_d, g_ir, ni, nr, error))
+  if (sk_d == NULL
+      || !ike_child_keys_derive (&keys, sa->suite.prf, &spec, sk_d, g_ir, ni, nr, error))
     return FALSE;
   {
     /* encr_i/integ_i protect what the exchange's initiator sends. */

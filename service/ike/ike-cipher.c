@@ -25,9 +25,10 @@ typedef enum
 struct _IkeCipher
 {
   CipherKind kind;
-  PK11SymKey *key;   /* typed for the cipher's mechanism */
-  IkeSecret *salt;   /* AEAD only */
-  PK11SymKey *integ; /* AES-CBC only */
+  /* Bytes, not NSS keys: they enter NSS per call (ike-crypto.h says why). */
+  IkeSecret *key;
+  IkeSecret *salt;  /* AEAD only */
+  IkeSecret *integ; /* AES-CBC only */
   CK_MECHANISM_TYPE integ_mechanism;
   gsize icv_len;
   /* AEAD IVs: a counter (see setup_aead) */
@@ -149,19 +150,15 @@ check_key_length (PK11SymKey *key, gsize want, const char *name, GError **error)
 static gboolean
 setup_aead (IkeCipher *cipher, PK11SymKey *sk_e, GError **error)
 {
-  gsize key_len = ike_symkey_length (sk_e) - AEAD_SALT_LEN;
-  g_autoptr (PK11SymKey) salt = NULL;
+  g_autoptr (IkeSecret) value = ike_symkey_extract (sk_e, error);
+  gsize key_len;
 
+  if (value == NULL)
+    return FALSE;
+  key_len = value->len - AEAD_SALT_LEN;
   cipher->icv_len = AEAD_ICV_LEN;
-  cipher->key = ike_symkey_slice_for (sk_e, 0, key_len, cipher_mechanism (cipher->kind),
-                                      IKE_KEY_FLAGS_CIPHER, error);
-  if (cipher->key == NULL)
-    return FALSE;
-  salt = ike_symkey_slice (sk_e, key_len, AEAD_SALT_LEN, error);
-  if (salt != NULL)
-    cipher->salt = ike_symkey_extract (salt, error);
-  if (cipher->salt == NULL)
-    return FALSE;
+  cipher->key = ike_secret_new_from_data (value->data, key_len);
+  cipher->salt = ike_secret_new_from_data (value->data + key_len, AEAD_SALT_LEN);
   /* The explicit IV only has to be unique per key (RFC 5282 §3.1, RFC 7634
    * §3), not unpredictable, so a counter is enough and saves a call into the
    * DRBG per message.  It starts at a random point: should two IkeCiphers
@@ -179,12 +176,8 @@ setup_cbc (IkeCipher *cipher, const IkeCipherSpec *spec, PK11SymKey *sk_e, PK11S
   if (!check_key_length (sk_a, ike_integ_key_length (spec->integ), "SK_a", error))
     return FALSE;
   integ_algorithm (spec->integ, &cipher->integ_mechanism, &cipher->icv_len);
-  cipher->key = ike_symkey_slice_for (sk_e, 0, ike_symkey_length (sk_e), CKM_AES_CBC,
-                                      IKE_KEY_FLAGS_CIPHER, error);
-  if (cipher->key == NULL)
-    return FALSE;
-  cipher->integ = ike_symkey_slice_for (sk_a, 0, ike_symkey_length (sk_a), cipher->integ_mechanism,
-                                        CKF_SIGN | CKF_VERIFY, error);
+  cipher->key = ike_symkey_extract (sk_e, error);
+  cipher->integ = cipher->key != NULL ? ike_symkey_extract (sk_a, error) : NULL;
   return cipher->integ != NULL;
 }
 
@@ -220,8 +213,8 @@ ike_cipher_free (IkeCipher *cipher)
 {
   if (cipher == NULL)
     return;
-  g_clear_pointer (&cipher->key, PK11_FreeSymKey);
-  g_clear_pointer (&cipher->integ, PK11_FreeSymKey);
+  g_clear_pointer (&cipher->key, ike_secret_free);
+  g_clear_pointer (&cipher->integ, ike_secret_free);
   g_clear_pointer (&cipher->salt, ike_secret_free);
   g_free (cipher);
 }
@@ -236,10 +229,15 @@ run_cipher (IkeCipher *cipher, gboolean encrypt, const guint8 *iv, const guint8 
   CK_GCM_PARAMS_V3 gcm = { 0 };
   CK_SALSA20_CHACHA20_POLY1305_PARAMS chacha = { 0 };
   SECItem param = { siBuffer, NULL, 0 };
+  g_autoptr (PK11SymKey) key = NULL;
   unsigned int written = 0;
   SECStatus rv;
 
   if (in_len > G_MAXUINT || out_max > G_MAXUINT || aad_len > G_MAXUINT)
+    return FALSE;
+  key = ike_symkey_import (cipher->key, cipher_mechanism (cipher->kind), IKE_KEY_FLAGS_CIPHER,
+                           NULL);
+  if (key == NULL)
     return FALSE;
   if (is_aead (cipher))
     {
@@ -271,8 +269,8 @@ run_cipher (IkeCipher *cipher, gboolean encrypt, const guint8 *iv, const guint8 
       param.len = AES_BLOCK_LEN;
       break;
     }
-  rv = (encrypt ? PK11_Encrypt : PK11_Decrypt) (cipher->key, cipher_mechanism (cipher->kind),
-                                                &param, out, &written, (unsigned int) out_max, in,
+  rv = (encrypt ? PK11_Encrypt : PK11_Decrypt) (key, cipher_mechanism (cipher->kind), &param, out,
+                                                &written, (unsigned int) out_max, in,
                                                 (unsigned int) in_len);
   *out_len = written;
   return rv == SECSuccess;
@@ -288,13 +286,16 @@ compute_icv (IkeCipher *cipher, const guint8 *aad, gsize aad_len, const guint8 *
   SECItem no_params = { siBuffer, NULL, 0 };
   guint8 mac[HASH_LENGTH_MAX];
   unsigned int mac_len = 0;
+  g_autoptr (PK11SymKey) key = NULL;
   PK11Context *context;
   SECStatus rv;
 
   if (aad_len > G_MAXUINT || data_len > G_MAXUINT)
     return FALSE;
-  context
-      = PK11_CreateContextBySymKey (cipher->integ_mechanism, CKA_SIGN, cipher->integ, &no_params);
+  key = ike_symkey_import (cipher->integ, cipher->integ_mechanism, CKF_SIGN | CKF_VERIFY, NULL);
+  if (key == NULL)
+    return FALSE;
+  context = PK11_CreateContextBySymKey (cipher->integ_mechanism, CKA_SIGN, key, &no_params);
   if (context == NULL)
     return FALSE;
   rv = PK11_DigestBegin (context);

@@ -22,6 +22,9 @@ CK_MECHANISM_TYPE ike_prf_mechanism (IkePrfId prf);
 PK11SymKey *ike_symkey_derive (PK11SymKey *base, CK_MECHANISM_TYPE mechanism, gpointer params,
                                gsize params_len, CK_MECHANISM_TYPE target, CK_FLAGS flags,
                                gsize len, GError **error);
+/* A short-lived NSS key of an IkeSecret's bytes, typed for target. */
+PK11SymKey *ike_symkey_import (const IkeSecret *secret, CK_MECHANISM_TYPE target, CK_FLAGS flags,
+                               GError **error);
 /* Like ike_symkey_slice, but typed for target and its usage. */
 PK11SymKey *ike_symkey_slice_for (PK11SymKey *key, gsize offset, gsize len,
                                   CK_MECHANISM_TYPE target, CK_FLAGS flags, GError **error);

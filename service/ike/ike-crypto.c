@@ -70,8 +70,18 @@ ike_secret_free (IkeSecret *secret)
   g_free (secret);
 }
 
-PK11SymKey *
-ike_symkey_from_bytes (const guint8 *data, gsize len, GError **error)
+IkeSecret *
+ike_secret_new_from_data (const guint8 *data, gsize len)
+{
+  IkeSecret *secret = ike_secret_new (len);
+
+  if (len > 0)
+    memcpy (secret->data, data, len);
+  return secret;
+}
+
+static PK11SymKey *
+import_key (const guint8 *data, gsize len, CK_MECHANISM_TYPE target, CK_FLAGS flags, GError **error)
 {
   SECItem item = { siBuffer, (unsigned char *) data, (unsigned int) len };
   PK11SlotInfo *slot;
@@ -88,12 +98,25 @@ ike_symkey_from_bytes (const guint8 *data, gsize len, GError **error)
   /* The internal slot does every IKE mechanism, so all keys live together and
    * derives that combine two keys (rekey, PFS) never need to move one. */
   slot = PK11_GetInternalSlot ();
-  key = PK11_ImportSymKeyWithFlags (slot, CKM_GENERIC_SECRET_KEY_GEN, PK11_OriginUnwrap,
-                                    CKA_FLAGS_ONLY, &item, IKE_KEY_FLAGS_SECRET, PR_FALSE, NULL);
+  key = PK11_ImportSymKeyWithFlags (slot, target, PK11_OriginUnwrap, CKA_FLAGS_ONLY, &item, flags,
+                                    PR_FALSE, NULL);
   PK11_FreeSlot (slot);
   if (key == NULL)
     ike_crypto_set_nss_error (error, "importing a key");
   return key;
+}
+
+PK11SymKey *
+ike_symkey_from_bytes (const guint8 *data, gsize len, GError **error)
+{
+  return import_key (data, len, CKM_GENERIC_SECRET_KEY_GEN, IKE_KEY_FLAGS_SECRET, error);
+}
+
+PK11SymKey *
+ike_symkey_import (const IkeSecret *secret, CK_MECHANISM_TYPE target, CK_FLAGS flags,
+                   GError **error)
+{
+  return import_key (secret->data, secret->len, target, flags, error);
 }
 
 gsize

@@ -171,7 +171,7 @@ struct _IkeSa
   guint counted : 1; /* in ike_engine_live_sas() of its config */
   IkeSuite suite;
   IkeCipher *c_out, *c_in;
-  PK11SymKey *sk_d;
+  IkeSecret *sk_d; /* as bytes between uses: ike-crypto.h */
   IkeHandshake *hs;
   /* Message IDs (window 1): the next request we send, the next we accept. */
   guint32 mid_out, mid_in;
@@ -311,6 +311,8 @@ IkeSa *ike_sa_new (IkeEngine *engine, gboolean initiator, const IkeEnds *ends, G
 void ike_sa_free (IkeSa *sa);
 void ike_sa_handshake_free (IkeSa *sa);
 void ike_sa_set_config (IkeSa *sa, IkeConfig *config);
+/* SK_d as an NSS key for one derivation; free it after. */
+PK11SymKey *ike_sa_sk_d (IkeSa *sa, GError **error);
 /* Sends a request and keeps it for retransmission. */
 void ike_sa_send_request (IkeSa *sa, gint64 now, IkeRequestKind kind, GBytes *msg);
 /* Seals @inner (consumed) into a request with the next message ID. */

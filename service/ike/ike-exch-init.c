@@ -204,7 +204,9 @@ derive_keys (IkeSa *sa, const IkeSlice *peer_ke, GError **error)
       = ike_cipher_new (&spec, i ? keys.sk_er : keys.sk_ei, i ? keys.sk_ar : keys.sk_ai, error);
   if (sa->c_in == NULL)
     return FALSE;
-  sa->sk_d = g_steal_pointer (&keys.sk_d);
+  sa->sk_d = ike_symkey_extract (keys.sk_d, error);
+  if (sa->sk_d == NULL)
+    return FALSE;
   hs->sk_pi = g_steal_pointer (&keys.sk_pi);
   hs->sk_pr = g_steal_pointer (&keys.sk_pr);
   return TRUE;

@@ -26,8 +26,10 @@ install_keys (IkeSa *sa, IkeSa *old, PK11SymKey *g_ir, GBytes *ni, GBytes *nr, G
   g_autoptr (PK11SymKey) skeyseed = NULL;
   g_auto (IkeSaKeys) keys = { 0 };
   gboolean i = sa->initiator;
+  g_autoptr (PK11SymKey) old_sk_d = ike_sa_sk_d (old, error);
 
-  skeyseed = ike_skeyseed_rekey (old->suite.prf, old->sk_d, g_ir, ni, nr, error);
+  if (old_sk_d != NULL)
+    skeyseed = ike_skeyseed_rekey (old->suite.prf, old_sk_d, g_ir, ni, nr, error);
   if (skeyseed == NULL
       || !ike_sa_keys_derive (&keys, sa->suite.prf, &spec, skeyseed, ni, nr, (const guint8 *) &be_i,
                               (const guint8 *) &be_r, error))
@@ -39,8 +41,8 @@ install_keys (IkeSa *sa, IkeSa *old, PK11SymKey *g_ir, GBytes *ni, GBytes *nr, G
                                                  i ? keys.sk_ar : keys.sk_ai, error);
   if (sa->c_in == NULL)
     return FALSE;
-  sa->sk_d = g_steal_pointer (&keys.sk_d);
-  return TRUE;
+  sa->sk_d = ike_symkey_extract (keys.sk_d, error);
+  return sa->sk_d != NULL;
 }
 
 /* The SA a rekey makes; @initiator: we started the rekey exchange, which

@@ -58,7 +58,7 @@ ike_sa_free (IkeSa *sa)
   ike_sa_handshake_free (sa);
   g_clear_pointer (&sa->c_out, ike_cipher_free);
   g_clear_pointer (&sa->c_in, ike_cipher_free);
-  g_clear_pointer (&sa->sk_d, PK11_FreeSymKey);
+  g_clear_pointer (&sa->sk_d, ike_secret_free);
   g_clear_pointer (&sa->req, g_ptr_array_unref);
   g_clear_pointer (&sa->resp, g_ptr_array_unref);
   ike_frag_clear (sa);
@@ -79,6 +79,12 @@ ike_sa_set_config (IkeSa *sa, IkeConfig *config)
   sa->config = config;
   ike_engine_count_sa (sa->engine, sa,
                        sa->state != IKE_STATE_TOMBSTONE && sa->state != IKE_STATE_DEAD);
+}
+
+PK11SymKey *
+ike_sa_sk_d (IkeSa *sa, GError **error)
+{
+  return ike_symkey_from_bytes (sa->sk_d->data, sa->sk_d->len, error);
 }
 
 void
@@ -385,7 +391,7 @@ ike_sa_tombstone (IkeSa *sa, const char *reason, guint16 notify)
   ike_sa_handshake_free (sa);
   g_clear_pointer (&sa->c_in, ike_cipher_free);
   g_clear_pointer (&sa->c_out, ike_cipher_free);
-  g_clear_pointer (&sa->sk_d, PK11_FreeSymKey);
+  g_clear_pointer (&sa->sk_d, ike_secret_free);
   sa->state = IKE_STATE_TOMBSTONE;
   sa->expire = ike_engine_now (sa->engine) + ike_engine_half_open_timeout (sa->engine);
 }
