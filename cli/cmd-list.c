@@ -1,82 +1,72 @@
-/* ipsecctl list: one line per connection (name, state, peer); with
- * --names only the names, one a line (for shell completion and scripts). */
+/* ipsecctl list: one line per connection (name, state, peer, SAs); with
+ * --names only the names, one a line (for shell completion and scripts).
+ * Both come from the Manager's ListConnections, one small reply however
+ * many connections there are. */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "ipsecctl.h"
 
-/* A copy: a borrowed string could go with SETTINGS when PROPERTIES is
- * serialised by a later lookup. */
-static char *
-setting (GVariant *properties, const char *key)
+GVariant *
+ipsecctl_list_connections (GError **error)
 {
-  g_autoptr (GVariant) settings
-      = g_variant_lookup_value (properties, "Settings", G_VARIANT_TYPE_VARDICT);
-  char *value = NULL;
+  g_autoptr (GVariant) reply = ipsecctl_call_manager ("ListConnections", "(a(ossssu))", error);
 
-  if (settings == NULL || !g_variant_lookup (settings, key, "s", &value))
-    return g_strdup ("-");
-  return value;
+  return reply != NULL ? g_variant_get_child_value (reply, 0) : NULL;
 }
 
 static void
-print_json (GArray *conns)
+print_json (GVariant *conns)
 {
   g_autoptr (GString) out = g_string_new ("[");
+  GVariantIter iter;
+  const char *path, *name, *state, *remote, *last_error;
+  guint32 sas;
 
-  for (guint i = 0; i < conns->len; i++)
+  g_variant_iter_init (&iter, conns);
+  while (g_variant_iter_next (&iter, "(&o&s&s&s&su)", &path, &name, &state, &remote, &last_error,
+                              &sas))
     {
-      if (i > 0)
+      if (out->len > 1)
         g_string_append_c (out, ',');
-      ipsecctl_json_dict (out, g_array_index (conns, IpsecctlObject, i).properties);
+      g_string_append (out, "{\"Path\":");
+      ipsecctl_json_string (out, path);
+      g_string_append (out, ",\"Name\":");
+      ipsecctl_json_string (out, name);
+      g_string_append (out, ",\"State\":");
+      ipsecctl_json_string (out, state);
+      g_string_append (out, ",\"Remote\":");
+      ipsecctl_json_string (out, remote);
+      g_string_append (out, ",\"LastError\":");
+      ipsecctl_json_string (out, last_error);
+      g_string_append_printf (out, ",\"SAs\":%u}", sas);
     }
   g_print ("%s]\n", out->str);
 }
 
-/* Connection path -> number of its SAs, in one pass over the SAs. */
-static GHashTable *
-count_sas (IpsecctlObjects *objects)
-{
-  GHashTable *counts = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < objects->sas->len; i++)
-    {
-      GVariant *properties = g_array_index (objects->sas, IpsecctlObject, i).properties;
-      const char *conn = NULL;
-
-      if (g_variant_lookup (properties, "Connection", "&o", &conn))
-        g_hash_table_insert (
-            counts, (gpointer) conn,
-            GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, conn)) + 1));
-    }
-  return counts;
-}
-
 void
-ipsecctl_print_connections (const IpsecctlOptions *options, IpsecctlObjects *objects)
+ipsecctl_print_connections (const IpsecctlOptions *options, GVariant *conns)
 {
-  g_autoptr (GHashTable) counts = NULL;
+  GVariantIter iter;
+  const char *name, *state, *remote;
+  guint32 sas;
 
   if (options->json)
     {
-      print_json (objects->connections);
+      print_json (conns);
       return;
     }
-  counts = count_sas (objects);
   /* TRANSLATORS: column headings of "ipsecctl list" */
   g_print ("%-24s %-12s %-20s %s\n", _ ("NAME"), _ ("STATE"), _ ("REMOTE"), _ ("SAS"));
-  for (guint i = 0; i < objects->connections->len; i++)
+  g_variant_iter_init (&iter, conns);
+  while (g_variant_iter_next (&iter, "(o&s&s&ssu)", NULL, &name, &state, &remote, NULL, &sas))
     {
-      const IpsecctlObject *conn = &g_array_index (objects->connections, IpsecctlObject, i);
-      const char *state = ipsecctl_property_string (conn->properties, "State");
       g_autofree char *shown = ipsecctl_state_text (options, state);
-      g_autofree char *remote = setting (conn->properties, "remote");
 
       /* pad by the plain text: colour codes have no width */
-      g_print ("%-24s %s%*s %-20s %u\n", ipsecctl_object_name (conn), shown,
-               (int) (12 - MIN (12, strlen (state))), "", remote,
-               GPOINTER_TO_UINT (g_hash_table_lookup (counts, conn->path)));
+      g_print ("%-24s %s%*s %-20s %u\n", name, shown, (int) (12 - MIN (12, strlen (state))), "",
+               *remote != '\0' ? remote : "-", sas);
     }
 }
 
@@ -84,21 +74,23 @@ int
 ipsecctl_cmd_list (const IpsecctlOptions *options, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (IpsecctlObjects) objects = NULL;
+  g_autoptr (GVariant) conns = NULL;
   gboolean names = argc == 2 && g_str_equal (argv[1], "--names");
+  GVariantIter iter;
+  const char *name;
 
   if (argc > 1 && !names)
     return ipsecctl_usage ("list", "[--names]");
-  objects = ipsecctl_objects_get (&error);
-  if (objects == NULL)
+  conns = ipsecctl_list_connections (&error);
+  if (conns == NULL)
     return ipsecctl_fail (options, error);
-  if (names)
+  if (!names)
     {
-      for (guint i = 0; i < objects->connections->len; i++)
-        g_print ("%s\n",
-                 ipsecctl_object_name (&g_array_index (objects->connections, IpsecctlObject, i)));
+      ipsecctl_print_connections (options, conns);
       return IPSECCTL_EXIT_OK;
     }
-  ipsecctl_print_connections (options, objects);
+  g_variant_iter_init (&iter, conns);
+  while (g_variant_iter_next (&iter, "(o&ssssu)", NULL, &name, NULL, NULL, NULL, NULL))
+    g_print ("%s\n", name);
   return IPSECCTL_EXIT_OK;
 }

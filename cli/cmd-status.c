@@ -7,13 +7,13 @@
 #include "ipsecctl.h"
 
 static void
-print_json (const IpsecctlOptions *options, GVariant *manager, IpsecctlObjects *objects)
+print_json (const IpsecctlOptions *options, GVariant *manager, GVariant *conns)
 {
   g_autoptr (GString) out = g_string_new ("{\"daemon\":");
 
   ipsecctl_json_dict (out, manager);
   g_print ("%s,\"connections\":", out->str);
-  ipsecctl_print_connections (options, objects);
+  ipsecctl_print_connections (options, conns);
   /* the connections line ended with a newline; close the object after it */
   g_print ("}\n");
 }
@@ -22,19 +22,19 @@ int
 ipsecctl_cmd_status (const IpsecctlOptions *options, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (IpsecctlObjects) objects = NULL;
+  g_autoptr (GVariant) conns = NULL;
   g_autoptr (GVariant) manager = NULL;
   g_autofree char *established = NULL;
   g_autofree char *failed = NULL;
 
   if (argc > 1)
     return ipsecctl_usage ("status", "");
-  objects = ipsecctl_objects_get (&error);
-  if (objects == NULL || (manager = ipsecctl_manager_properties (&error)) == NULL)
+  conns = ipsecctl_list_connections (&error);
+  if (conns == NULL || (manager = ipsecctl_manager_properties (&error)) == NULL)
     return ipsecctl_fail (options, error);
   if (options->json)
     {
-      print_json (options, manager, objects);
+      print_json (options, manager, conns);
       return IPSECCTL_EXIT_OK;
     }
   g_print (_ ("ipsecd %s, kernel support: %s\n"), ipsecctl_property_string (manager, "Version"),
@@ -47,6 +47,6 @@ ipsecctl_cmd_status (const IpsecctlOptions *options, int argc, char **argv)
   g_print (_ ("%u connections, %u IKE SAs up (%s established, %s failed since start)\n\n"),
            (guint) ipsecctl_property_number (manager, "ConnectionCount"),
            (guint) ipsecctl_property_number (manager, "SACount"), established, failed);
-  ipsecctl_print_connections (options, objects);
+  ipsecctl_print_connections (options, conns);
   return IPSECCTL_EXIT_OK;
 }

@@ -220,6 +220,12 @@ ipsecctl_objects_connection (IpsecctlObjects *objects, const char *name, GError 
 }
 
 GVariant *
+ipsecctl_call_manager (const char *method, const char *type, GError **error)
+{
+  return call_daemon (IPSEC_IFACE_MANAGER, method, NULL, type, error);
+}
+
+GVariant *
 ipsecctl_manager_properties (GError **error)
 {
   g_autoptr (GVariant) reply

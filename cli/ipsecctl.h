@@ -88,6 +88,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (IpsecctlObjects, ipsecctl_objects_free)
 /* The Connection NAME, or NULL with NotFound. */
 const IpsecctlObject *ipsecctl_objects_connection (IpsecctlObjects *objects, const char *name,
                                                    GError **error);
+/* A Manager method without arguments that needs no authorization; its
+ * reply of TYPE, or NULL with an error. */
+GVariant *ipsecctl_call_manager (const char *method, const char *type, GError **error);
 /* The Manager's properties (a{sv}), or NULL with an error. */
 GVariant *ipsecctl_manager_properties (GError **error);
 /* Property KEY of PROPERTIES as a string ("?" when missing) or a number (0). */
@@ -116,8 +119,10 @@ void ipsecctl_json_string (GString *out, const char *text);
 void ipsecctl_json_properties (GString *out, GDBusProxy *proxy);
 void ipsecctl_json_dict (GString *out, GVariant *properties);
 
-/* The connections table of list and status (cmd-list.c). */
-void ipsecctl_print_connections (const IpsecctlOptions *options, IpsecctlObjects *objects);
+/* ListConnections' a(ossssu), and its table (or JSON) for list and
+ * status (cmd-list.c). */
+GVariant *ipsecctl_list_connections (GError **error);
+void ipsecctl_print_connections (const IpsecctlOptions *options, GVariant *conns);
 
 /* TEXT in the colour of a state ("up" green, "failed" red, ...). */
 char *ipsecctl_state_text (const IpsecctlOptions *options, const char *state);

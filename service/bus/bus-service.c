@@ -5,6 +5,7 @@
 #include "bus.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ipsec-error.h"
 #include "ipsec-names.h"
@@ -266,6 +267,67 @@ on_get_policies (IpsecDbusManager *manager, GDBusMethodInvocation *invocation, g
   return TRUE;
 }
 
+/* SA objects per connection path, in one pass over the exported objects. */
+static GHashTable *
+count_sas (BusService *service)
+{
+  GHashTable *counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GList *objects = g_dbus_object_manager_get_objects (G_DBUS_OBJECT_MANAGER (service->objects));
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      IpsecDbusSA *sa = ipsec_dbus_object_peek_sa (IPSEC_DBUS_OBJECT (l->data));
+      const char *conn = sa != NULL ? ipsec_dbus_sa_get_connection (sa) : NULL;
+
+      if (conn != NULL)
+        g_hash_table_insert (
+            counts, g_strdup (conn),
+            GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, conn)) + 1));
+    }
+  g_list_free_full (objects, g_object_unref);
+  return counts;
+}
+
+static void
+add_summary (GVariantBuilder *builder, IpsecDbusObjectSkeleton *object, GHashTable *counts)
+{
+  IpsecDbusConnection *conn = ipsec_dbus_object_peek_connection (IPSEC_DBUS_OBJECT (object));
+  const char *path = g_dbus_object_get_object_path (G_DBUS_OBJECT (object));
+  GVariant *settings = ipsec_dbus_connection_get_settings (conn);
+  const char *remote = "";
+
+  if (settings != NULL)
+    g_variant_lookup (settings, "remote", "&s", &remote);
+  g_variant_builder_add (builder, "(ossssu)", path, ipsec_dbus_connection_get_name (conn),
+                         ipsec_dbus_connection_get_state (conn), remote,
+                         ipsec_dbus_connection_get_last_error (conn),
+                         GPOINTER_TO_UINT (g_hash_table_lookup (counts, path)));
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static gboolean
+on_list_connections (IpsecDbusManager *manager, GDBusMethodInvocation *invocation,
+                     gpointer user_data)
+{
+  BusService *service = user_data;
+  g_autoptr (GHashTable) counts = count_sas (service);
+  g_autoptr (GPtrArray) names = bus_service_connection_names (service);
+  GVariantBuilder builder;
+
+  g_ptr_array_sort (names, compare_strings);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ossssu)"));
+  for (guint i = 0; i < names->len; i++)
+    add_summary (&builder, g_hash_table_lookup (service->connections, names->pdata[i]), counts);
+  ipsec_dbus_manager_complete_list_connections (manager, invocation,
+                                                g_variant_builder_end (&builder));
+  return TRUE;
+}
+
 static gboolean
 on_set_policy (IpsecDbusManager *manager, GDBusMethodInvocation *invocation, const char *group,
                const char *const *entries, gpointer user_data)
@@ -461,6 +523,8 @@ export_manager (BusService *service, GError **error)
   g_signal_connect (service->manager, "handle-reload", G_CALLBACK (on_reload), service);
   g_signal_connect (service->manager, "handle-get-policies", G_CALLBACK (on_get_policies), service);
   g_signal_connect (service->manager, "handle-set-policy", G_CALLBACK (on_set_policy), service);
+  g_signal_connect (service->manager, "handle-list-connections", G_CALLBACK (on_list_connections),
+                    service);
   g_signal_connect (service->manager, "handle-import-connections", G_CALLBACK (on_import), service);
   /* on the ObjectManager's own path, which its children may not use */
   g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (service->manager), service->bus,

@@ -73,6 +73,9 @@ def shown(ours):
     code, status = buslib.ipsecctl_json("status")
     check(status["daemon"]["SACount"] == 1 and status["daemon"]["EstablishedTotal"] == 1,
           f"Manager counters: {status['daemon']}")
+    listed = {c["Name"]: c for c in status["connections"]}
+    check(listed.get("to-b", {}).get("State") == "up" and listed["to-b"]["SAs"] == 1,
+          f"status --json: to-b up with its one SA ({status['connections']})")
 
 
 def take_down(ours):

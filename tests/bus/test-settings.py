@@ -95,6 +95,12 @@ def cli(bus, d):
     check("\033[" not in r.stdout, "no colour when not on a terminal")
     code, data = buslib.ipsecctl_json("list")
     check(code == 0 and [c["Name"] for c in data] == ["good-1", "persist"], f"list --json: {data}")
+    check(data[0] == {"Path": conn_path("good-1"), "Name": "good-1", "State": "down",
+                      "Remote": "192.0.2.7", "LastError": "", "SAs": 0},
+          f"list --json: one connection's summary ({data[0]})")
+    r = ipsecctl("list", "--names")
+    check(r.returncode == 0 and r.stdout.split() == ["good-1", "persist"],
+          f"list --names ({r.stdout!r})")
     code, data = buslib.ipsecctl_json("status")
     check(code == 0 and data["daemon"]["KernelSupport"] == "unknown"
           and data["daemon"]["ConnectionCount"] == 2, f"status --json: {data}")
