@@ -49,6 +49,31 @@ append_fields (GString *line, const GLogField *fields, gsize n_fields)
     }
 }
 
+/* Both asked once: GLib 2.74 asks the socket with getpeername() and reads
+ * /etc/localtime again on every record (when TZ is unset), which cost the
+ * responder a few percent of its time per IKE SA.  stderr stays the same
+ * for the process's life; a change of the system's time zone shows after
+ * a restart. */
+static gboolean
+stderr_is_journal (void)
+{
+  static gsize answer; /* 1 + the answer, once known */
+
+  if (g_once_init_enter (&answer))
+    g_once_init_leave (&answer, 1 + (gsize) g_log_writer_is_journald (fileno (stderr)));
+  return answer == 2;
+}
+
+static GTimeZone *
+local_zone (void)
+{
+  static GTimeZone *zone;
+
+  if (g_once_init_enter (&zone))
+    g_once_init_leave (&zone, g_time_zone_new_local ());
+  return zone;
+}
+
 GLogWriterOutput
 ipsecd_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
                    gpointer user_data)
@@ -58,12 +83,12 @@ ipsecd_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields
   g_autoptr (GDateTime) now = NULL;
   g_autofree char *time = NULL;
 
-  if (g_log_writer_is_journald (fileno (stderr))
+  if (stderr_is_journal ()
       && g_log_writer_journald (level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
     return G_LOG_WRITER_HANDLED;
   if (g_log_writer_default_would_drop (level, find_field (fields, n_fields, "GLIB_DOMAIN")))
     return G_LOG_WRITER_HANDLED;
-  now = g_date_time_new_now_local ();
+  now = g_date_time_new_now (local_zone ());
   time = g_date_time_format (now, "%H:%M:%S.%f");
   line = g_string_new (NULL);
   /* %f is microseconds: keep milliseconds */
