@@ -15,6 +15,7 @@ import sys
 import time
 
 import common
+import oe
 import sides
 import status
 from netns import Network
@@ -201,11 +202,21 @@ def parse_args(argv):
     p.add_argument("--held", type=int, default=10000,
                    help="established SAs for the memory row (0: skip)")
     p.add_argument("--status-connections", type=int, default=1000)
+    p.add_argument("--oe-trials", type=int, default=30,
+                   help="OE first-packet trials per daemon (at most "
+                   f"{oe.TARGET_COUNT - oe.WARMUP})")
+    p.add_argument("--vm-trials", type=int, default=10,
+                   help="OE first-ping trials per daemon in the VM")
     p.add_argument("--profile", metavar="DIR",
                    help="perf record each responder's timed run into DIR")
     p.add_argument("--rows", default="psk,ecdsa,rsa,oe,vm,status",
                    type=lambda s: s.split(","))
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 1 <= args.oe_trials <= oe.TARGET_COUNT - oe.WARMUP:
+        p.error(f"--oe-trials: 1 to {oe.TARGET_COUNT - oe.WARMUP}")
+    if not 1 <= args.vm_trials < oe.TARGET_COUNT:
+        p.error(f"--vm-trials: 1 to {oe.TARGET_COUNT - 1}")
+    return args
 
 
 def main(argv):
@@ -225,6 +236,7 @@ def main(argv):
         keysets = {kind: sides.make_keys(net.tmpdir, kind)
                    for kind in ("ecdsa", "rsa") if kind in args.rows}
         run_rate_rows(net, args, psk, keysets, results)
+    results["other"] += oe.rows(args, results)
     results["other"] += status.rows(args, results)
     results["load_after"] = load_average()
     results["seconds"] = time.monotonic() - started

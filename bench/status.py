@@ -1,6 +1,6 @@
-"""Rows beside the handshake rates: OE first packet (and its VM variant),
-and `ipsecctl --json status` with many connections beside `swanctl
---list-conns` with as many."""
+"""The row beside the handshake rates and OE (bench/oe.py): `ipsecctl
+--json status` with many connections beside `swanctl --list-conns` with as
+many."""
 import os
 import re
 import secrets
@@ -9,25 +9,8 @@ import subprocess
 import tempfile
 import time
 
-import common
 
 RUNS = 15
-
-
-def oe_rows():
-    daemon_oe = os.path.join(common.source_root(), "service", "daemon-oe.c")
-    wired = False
-    if os.path.exists(daemon_oe):
-        with open(daemon_oe) as f:
-            wired = "acquire" in f.read()
-    why = ("not available yet: ipsecd does not act on kernel ACQUIREs "
-           "(no service/daemon-oe.c)" if not wired else
-           "not measured: OE reached service/daemon-oe.c after this row was "
-           "planned; bench/RESULTS.md")
-    return [("OE first packet: ACQUIRE to SAs, median / p99", "-", "-", "",
-             "<= 2 / 5 ms", why),
-            ("OE first ping extra RTT in the VM (kernel ESP)", "-", "-", "",
-             "(ratio)", why)]
 
 
 def timed(argv, env=None, runs=RUNS):
@@ -112,8 +95,6 @@ def status_row(n):
 
 def rows(args, results):
     out = []
-    if "oe" in args.rows:
-        out += oe_rows()
     if "status" in args.rows:
         row, detail = status_row(args.status_connections)
         results["status"] = detail
