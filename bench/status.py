@@ -1,6 +1,7 @@
 """The row beside the handshake rates and OE (bench/oe.py): `ipsecctl
 --json status` with many connections beside `swanctl --list-conns` with as
 many."""
+import json
 import os
 import re
 import secrets
@@ -53,7 +54,7 @@ def _ipsecd_status(bus, tmp, n):
         ms, out = timed([buslib.ipsecctl_binary(), "--json", "status"])
     finally:
         d.stop()
-    return ms, out.count('"name"')
+    return ms, len(json.loads(out)["connections"])
 
 
 def charon_conns(n):
