@@ -190,8 +190,14 @@ def verdict(flood, seen, during, after, rss, ups, total_ok, t_flood, t_end):
     print(f"VmRSS: before {rss['before'] >> 10} KiB, peak during "
           f"{max(rss['during']) >> 10} KiB, last {rss['after'][-1] >> 10} "
           f"KiB, bound {bound >> 10} KiB", flush=True)
-    check(peak <= bound, f"b's VmRSS stayed bounded ({peak >> 10} KiB <= "
-          f"{bound >> 10} KiB)")
+    if "ASAN_OPTIONS" in os.environ:
+        # ASan's quarantine keeps up to 256 MB of freed memory on purpose
+        # (to catch late use after free): RSS says nothing here.  The gcc
+        # build's run makes this check.
+        print("VmRSS bound: not checked under ASan", flush=True)
+    else:
+        check(peak <= bound, f"b's VmRSS stayed bounded ({peak >> 10} KiB <= "
+              f"{bound >> 10} KiB)")
 
     expired = flood["start"] + HALF_OPEN_TIMEOUT + 1.0
     late = [(t, ok) for t, ok in after if t > expired]
