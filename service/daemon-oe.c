@@ -510,19 +510,19 @@ on_xfrm_event (const XfrmEvent *ev, gpointer user_data)
 
 /* ---- what the rest of the daemon calls ---- */
 
-void
+gboolean
 ipsecd_oe_event (IpsecdDaemon *daemon, const char *name, const IkeEvent *ev,
                  gboolean failed_install)
 {
   OeInstance *inst;
 
   if (daemon->oe == NULL || name == NULL || !g_str_has_prefix (name, OE_PREFIX))
-    return;
+    return FALSE;
   inst = g_hash_table_lookup (daemon->oe->instances, name);
   if (inst == NULL && ev->kind == IKE_EVENT_IKE_UP && !ev->initiator)
     inst = instance_new (daemon, name);
   if (inst == NULL)
-    return;
+    return TRUE;
   switch (ev->kind)
     {
     case IKE_EVENT_CHILD_UP:
@@ -554,6 +554,7 @@ ipsecd_oe_event (IpsecdDaemon *daemon, const char *name, const IkeEvent *ev,
     default:
       break;
     }
+  return TRUE;
 }
 
 guint32

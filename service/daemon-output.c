@@ -305,7 +305,10 @@ log_event (IpsecdDaemon *daemon, const IkeEvent *ev)
                           line.fields, line.n);
   g_ptr_array_unref (line.owned);
   ipsecd_daemon_bus_event (daemon, sa, ev, failed_install ? reason : NULL);
-  ipsecd_oe_event (daemon, sa->name, ev, failed_install);
+  /* The peer believes the Child SA is up: delete it there too.  An OE
+   * instance ends its whole IKE SA instead (daemon-oe.c). */
+  if (!ipsecd_oe_event (daemon, sa->name, ev, failed_install) && failed_install)
+    ike_engine_delete_child (daemon->engine, ipsecd_daemon_now (daemon), ev->sa, ev->spi_in, NULL);
   if (ev->kind == IKE_EVENT_IKE_MOVED)
     ipsecd_kernel_moved (daemon, ev);
   if (ev->kind == IKE_EVENT_IKE_UP && ev->ike_replaces != 0)

@@ -129,9 +129,10 @@ void ipsecd_oe_close (IpsecdDaemon *daemon);
 void ipsecd_oe_reload (IpsecdDaemon *daemon);
 /* The responder's config for a peer no connection matches, or NULL. */
 IkeConfig *ipsecd_oe_lookup (IpsecdDaemon *daemon, const IkeEnds *ends);
-/* Every engine event, with its SA's connection name (only oe-* concern it). */
-void ipsecd_oe_event (IpsecdDaemon *daemon, const char *name, const IkeEvent *ev,
-                      gboolean failed_install);
+/* Every engine event, with its SA's connection name (only oe-* concern it);
+ * TRUE when the name is an OE instance's. */
+gboolean ipsecd_oe_event (IpsecdDaemon *daemon, const char *name, const IkeEvent *ev,
+                          gboolean failed_install);
 /* The seq of the ACQUIRE an instance answers (0: none), for its outbound
  * SA, so that the kernel retires the larval SA at once. */
 guint32 ipsecd_oe_acquire_seq (IpsecdDaemon *daemon, const char *name);

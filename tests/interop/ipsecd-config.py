@@ -10,7 +10,8 @@ ipsecd on the wire.
     remote-pubkey SPKI base64) establish an IKE SA with a Child SA; the one
     in the test-only --record-kernel mode records it (no keys in the
     record), the other says that kernel SA installation is not available
-    and reports the Child SA as failed instead of pretending.
+    and reports the Child SA as failed instead of pretending, then deletes
+    it on the other side (INFORMATIONAL Delete), which removes it.
 """
 import base64
 import os
@@ -146,11 +147,15 @@ def pubkey_pair(net):
     check(ours.events("kernel-failed"), "no XFRM driver: the install is refused in the log")
     check(their_child["IPSECD_EVENT"] == "child-up",
           f"record mode: the initiator's Child SA is up: {their_child['message']}")
+    # the responder could not install it, so it deletes it on the initiator
+    gone = theirs.wait_any(("child-down",), timeout=10)
+    check(gone.get("IPSECD_SPI_IN") == their_child.get("IPSECD_SPI_IN"),
+          f"the responder deleted the Child SA it could not install: {gone['message']}")
     records = theirs.kernel_records()
-    check(len(records) == 1 and records[0]["op"] == "install"
-          and records[0]["spi_in"] == their_child.get("IPSECD_SPI_IN")
+    check([r["op"] for r in records] == ["install", "remove"]
+          and all(r["spi_in"] == their_child.get("IPSECD_SPI_IN") for r in records)
           and records[0]["mode"] == "tunnel",
-          f"record mode: one install with the event's SPI ({records})")
+          f"record mode: the install, then its removal, with the event's SPI ({records})")
     fields = {k for r in records for k in r}
     check(not any(("key" in k and k != "key_bits") or "secret" in k for k in fields),
           f"the record has no keys ({sorted(fields)})")
