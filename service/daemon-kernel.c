@@ -361,11 +361,7 @@ delete_sa (IpsecdDaemon *daemon, const XfrmAddr *dst, guint32 spi)
 static IkeSecret *
 secret_copy (const guint8 *data, gsize len)
 {
-  IkeSecret *copy = len > 0 ? ike_secret_new (len) : NULL;
-
-  if (copy != NULL)
-    memcpy (copy->data, data, len);
-  return copy;
+  return len > 0 ? ike_secret_new_from_data (data, len) : NULL;
 }
 
 static void

@@ -131,8 +131,7 @@ ike_config_set_psk (IkeConfig *config, const guint8 *psk, gsize len, GError **er
       return FALSE;
     }
   g_clear_pointer (&config->psk, ike_secret_free);
-  config->psk = ike_secret_new (len);
-  memcpy (config->psk->data, psk, len);
+  config->psk = ike_secret_new_from_data (psk, len);
   return TRUE;
 }
 

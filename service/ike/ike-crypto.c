@@ -128,7 +128,6 @@ ike_symkey_length (PK11SymKey *key)
 IkeSecret *
 ike_symkey_extract (PK11SymKey *key, GError **error)
 {
-  IkeSecret *secret;
   SECItem *value;
 
   if (PK11_ExtractKeyValue (key) != SECSuccess)
@@ -139,9 +138,7 @@ ike_symkey_extract (PK11SymKey *key, GError **error)
   /* The value stays cached in the PK11SymKey; NSS wipes it when the key is
    * freed. */
   value = PK11_GetKeyData (key);
-  secret = ike_secret_new (value->len);
-  memcpy (secret->data, value->data, value->len);
-  return secret;
+  return ike_secret_new_from_data (value->data, value->len);
 }
 
 PK11SymKey *

@@ -687,8 +687,7 @@ map_psk (Mapper *m, GPtrArray *psks, const char *secrets_label, IkeSecret **out)
                     secrets_label, psk->line);
   else
     {
-      *out = ike_secret_new (psk->secret->len);
-      memcpy ((*out)->data, psk->secret->data, psk->secret->len);
+      *out = ike_secret_new_from_data (psk->secret->data, psk->secret->len);
     }
 }
 

@@ -35,15 +35,6 @@ bad_entry (GError **error, const char *label, guint line, const char *why)
 /* ---- PSK values ---- */
 
 static IkeSecret *
-secret_from (const guint8 *data, gsize len)
-{
-  IkeSecret *secret = ike_secret_new (len);
-
-  memcpy (secret->data, data, len);
-  return secret;
-}
-
-static IkeSecret *
 decode_hex (const char *text)
 {
   g_autoptr (IkeSecret) out = ike_secret_new (strlen (text) / 2 + 1);
@@ -87,7 +78,7 @@ decode_base64 (const char *text)
   raw = g_base64_decode (text, &n);
   if (n == 0)
     return NULL;
-  secret = secret_from (raw, n);
+  secret = ike_secret_new_from_data (raw, n);
   ike_memzero (raw, n);
   return secret;
 }
@@ -107,7 +98,7 @@ parse_psk (const char *value, const char *label, guint line, GError **error)
           bad_entry (error, label, line, _ ("a quoted PSK must be one non-empty \"string\""));
           return NULL;
         }
-      return secret_from ((const guint8 *) value + 1, end - value - 1);
+      return ike_secret_new_from_data ((const guint8 *) value + 1, end - value - 1);
     }
   if (strchr (value, ' ') == NULL && strchr (value, '\t') == NULL)
     {

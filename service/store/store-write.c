@@ -68,8 +68,7 @@ store_settings_merge (GKeyFile *file, GVariant *settings, IkeSecret **psk, GErro
       if (g_str_equal (key, PSK_KEY))
         {
           g_clear_pointer (psk, ike_secret_free);
-          *psk = ike_secret_new (strlen (text));
-          memcpy ((*psk)->data, text, (*psk)->len);
+          *psk = ike_secret_new_from_data ((const guint8 *) text, strlen (text));
           ike_memzero (text, strlen (text));
         }
       else if (text[0] == '\0')
