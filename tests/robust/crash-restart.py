@@ -108,7 +108,11 @@ class Rig:
                                childless=not esp,
                                ike="aes_gcm16_256-prfsha256-x25519")
         if esp:
-            conf.update({"esp": "aes_gcm16_256", "mode": "transport"})
+            # under emulation, with another test on the other core, the
+            # peer's IKE_AUTH answer once took longer than 3
+            # retransmissions (7.5 s); 5 give it 31.5 s
+            conf.update({"esp": "aes_gcm16_256", "mode": "transport",
+                         "retransmit-limit": "5"})
         self.d.add("to-b", conf, psk=PSK)
         self.sw = Charon(self.b, debug=1).start()
         child = "" if not esp else "aes256gcm16"
